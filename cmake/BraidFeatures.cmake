@@ -59,7 +59,7 @@ set(_have_verbs OFF)
 if(BRAID_VERBS_INCLUDE_DIR)
   set(_have_verbs ON)
 endif()
-braid_feature(VERBS _have_verbs "headers only; libibverbs is loaded at run time")
+braid_feature(VERBS _have_verbs "headers only, libibverbs is loaded at run time")
 
 find_package(MPI QUIET COMPONENTS C)
 set(_have_mpi OFF)

@@ -224,10 +224,12 @@ BRAID_API braid_result_t braid_comm_init_env(braid_comm_t *comm, const braid_con
 BRAID_API braid_result_t braid_comm_finalize(braid_comm_t comm);
 
 /**
- * Finalizes the comm (if not yet done) and frees it. Collective. Refuses with
- * BRAID_ERR_INVALID_USAGE, freeing nothing, while another thread is inside a call on the comm.
- * braid_comm_destroy(NULL) is a no-op. The handle is invalid afterwards, whatever the result;
- * a later call with it returns BRAID_ERR_INVALID_ARGUMENT.
+ * Frees the comm and everything it holds. Local: it does not wait for other ranks (call
+ * braid_comm_finalize() first for a collective synchronisation), so one thread can destroy all
+ * the comms of braid_comm_init_all() and a rank can leave a failed job. Every call on the comm
+ * must have returned. Refuses with BRAID_ERR_INVALID_USAGE, freeing nothing, while another
+ * thread is inside a call on the comm. braid_comm_destroy(NULL) is a no-op. The handle is
+ * invalid afterwards; a later call with it returns BRAID_ERR_INVALID_ARGUMENT.
  */
 BRAID_API braid_result_t braid_comm_destroy(braid_comm_t comm);
 

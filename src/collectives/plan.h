@@ -192,4 +192,26 @@ braid_result_t braid__plan_verify(enum braid_algo algo, enum braid_coll coll, in
 braid_result_t braid__plan_verify_plans(struct braid_plan *const *plans, int nranks, int inplace,
                                         char *msg, size_t msglen);
 
+/* Additions (plan_util.c, verify.c). */
+
+/* Finds a collective by name ("all_reduce", case-insensitive; "allreduce" also matches);
+ * returns BRAID_NUM_COLLS if none. */
+enum braid_coll braid__coll_find(const char *name);
+
+/* Whether collective coll reduces (all_reduce, reduce_scatter, reduce). */
+int braid__coll_reduces(enum braid_coll coll);
+
+/* braid__plan_verify refuses (BRAID_ERR_NOT_SUPPORTED, with the size in msg) plans whose steps
+ * over all ranks exceed this, to bound its memory (about 24 bytes a step): for example ring
+ * all_to_all, whose plans hold n * n / 2 steps per rank, past about 300 ranks. */
+#define BRAID_PLAN_VERIFY_MAX_STEPS (32u << 20)
+
+/* For BRAID_COLL_SEND / BRAID_COLL_RECV, braid__plan_verify_plans takes `nranks` plans of
+ * either kind (for example a SEND plan on rank a with root b and the RECV plan on rank b with
+ * root a; a == b is allowed), matched by (rank, peer, channel); `inplace` is ignored. */
+
+/* One step in readable form ("recv-reduce-send  piece 3  peer2 + in0 -> peer4"), for
+ * braid__plan_print and the verifier's messages. */
+void braid__plan_step_str(const struct braid_step *step, char *buf, size_t len);
+
 #endif

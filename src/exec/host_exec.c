@@ -1,0 +1,270 @@
+#include "exec/host_exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/net.h"
+#include "exec/reduce_host.h"
+
+static braid_result_t add_uses(struct braid_exec_op *op, int c, uint8_t *flags)
+{
+    struct braid_comm *comm = op->comm;
+    int n = comm->nranks, count = 0;
+    memset(flags, 0, (size_t)n);
+    braid__plan_peers(op->plan, c, flags);
+    for (int r = 0; r < n; r++)
+        count += (flags[r] & 1) + ((flags[r] >> 1) & 1);
+    struct braid_exec_chan *ch = &op->ch[c];
+    ch->uses = calloc((size_t)count + 1, sizeof(*ch->uses));
+    if (!ch->uses)
+        return braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
+    for (int r = 0; r < n; r++)
+        for (int dir = 0; dir < 2; dir++) {
+            if (!(flags[r] & (1 << dir)))
+                continue;
+            struct braid_conn *conn = *braid__conn_slot(comm, dir, c, r);
+            if (!conn)
+                return braid__err(BRAID_ERR_INTERNAL, "exec: channel %d has no %s connector "
+                                  "for rank %d", c, dir ? "receive" : "send", r);
+            ch->uses[ch->nuses].conn = conn;
+            ch->uses[ch->nuses].ticket = conn->next_ticket++;
+            ch->nuses++;
+        }
+    return BRAID_SUCCESS;
+}
+
+braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_plan *plan,
+                                  const void *in, void *out, size_t count, braid_dtype_t dtype,
+                                  braid_op_t op, int stage_input, struct braid_exec_op **out_op)
+{
+    struct braid_exec_op *e = calloc(1, sizeof(*e) + (size_t)plan->nchannels * sizeof(e->ch[0]));
+    uint8_t *flags = malloc((size_t)comm->nranks);
+    braid_result_t res = BRAID_SUCCESS;
+    if (!e || !flags) {
+        res = braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
+        goto err;
+    }
+    e->comm = comm;
+    e->plan = plan;
+    e->coll = plan->coll;
+    e->in = in;
+    e->out = out;
+    e->count = count;
+    e->dtype = dtype;
+    e->op = op;
+    e->esize = braid_dtype_size(dtype);
+    e->elems = (size_t)comm->settings.shared.slot_size / e->esize;
+    e->iters = braid__plan_iterations(plan, count, e->elems);
+    e->remaining = plan->nchannels;
+    e->last_progress_ns = braid__now_ns();
+    e->wait_channel = -1;
+    if (stage_input && in && count > 0) {
+        size_t bytes = (size_t)plan->in_blocks * count * e->esize;
+        e->staging = malloc(bytes);
+        if (!e->staging) {
+            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory to stage %zu input bytes",
+                             bytes);
+            goto err;
+        }
+        memcpy(e->staging, in, bytes);
+        e->in = e->staging;
+    }
+    if (e->iters == 0)
+        e->remaining = 0; /* nothing to move: draw no tickets, so none is left unserved */
+    if (!out && count > 0) {
+        e->scratch_out = malloc((size_t)plan->out_blocks * count * e->esize);
+        if (!e->scratch_out) {
+            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory for %zu scratch bytes",
+                             (size_t)plan->out_blocks * count * e->esize);
+            goto err;
+        }
+        e->out = e->scratch_out;
+    }
+    for (int c = 0; c < plan->nchannels && e->iters > 0; c++)
+        BRAID_CHECK_GOTO(add_uses(e, c, flags), res, err);
+    free(flags);
+    *out_op = e;
+    return BRAID_SUCCESS;
+err:
+    free(flags);
+    braid__exec_destroy(e);
+    return res;
+}
+
+void braid__exec_destroy(struct braid_exec_op *op)
+{
+    if (!op)
+        return;
+    for (int c = 0; c < op->plan->nchannels; c++)
+        free(op->ch[c].uses);
+    free(op->staging);
+    free(op->scratch_out);
+    free(op);
+}
+
+/* The connector for a PEER ref, if this channel holds the turn on it. */
+static struct braid_conn *turn(struct braid_exec_chan *ch, struct braid_comm *comm, int dir,
+                               int channel, int peer)
+{
+    struct braid_conn *conn = *braid__conn_slot(comm, dir, channel, peer);
+    for (int i = 0; i < ch->nuses; i++)
+        if (ch->uses[i].conn == conn)
+            return conn->serving == ch->uses[i].ticket ? conn : NULL;
+    return NULL;
+}
+
+static int recv_ready(const struct braid_conn *conn)
+{
+    return atomic_load_explicit(&conn->fifo->head, memory_order_acquire) > conn->pos;
+}
+
+static int send_ready(const struct braid_conn *conn)
+{
+    return conn->pos - atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) <
+           conn->nslots;
+}
+
+static char *slot_of(const struct braid_conn *conn)
+{
+    return conn->slots + (conn->pos % conn->nslots) * conn->slot_bytes;
+}
+
+struct step_io {
+    struct braid_conn *recv;
+    struct braid_conn *send[2];
+};
+
+/* Resolves the step's connectors and checks they are ready; 0 if it must wait. */
+static int step_ready(struct braid_exec_op *op, int c, const struct braid_step *s,
+                      struct step_io *io)
+{
+    struct braid_exec_chan *ch = &op->ch[c];
+    memset(io, 0, sizeof(*io));
+    for (int i = 0; i < 2; i++)
+        if (s->src[i].kind == BRAID_REF_PEER) {
+            io->recv = turn(ch, op->comm, BRAID_CONN_RECV, c, (int)s->src[i].index);
+            if (!io->recv || !recv_ready(io->recv)) {
+                op->wait_channel = c;
+                op->wait_peer = (int)s->src[i].index;
+                op->wait_send = 0;
+                return 0;
+            }
+        }
+    for (int i = 0; i < 2; i++)
+        if (s->dst[i].kind == BRAID_REF_PEER) {
+            io->send[i] = turn(ch, op->comm, BRAID_CONN_SEND, c, (int)s->dst[i].index);
+            if (!io->send[i] || !send_ready(io->send[i])) {
+                op->wait_channel = c;
+                op->wait_peer = (int)s->dst[i].index;
+                op->wait_send = 1;
+                return 0;
+            }
+        }
+    return 1;
+}
+
+static const char *buffer_at(const struct braid_exec_op *op, struct braid_ref ref, size_t start)
+{
+    const char *base = ref.kind == BRAID_REF_INPUT ? op->in : op->out;
+    return base + ((size_t)ref.index * op->count + start) * op->esize;
+}
+
+/* Executes one ready step: all sources are read before any destination is written. */
+static braid_result_t run_step(struct braid_exec_op *op, int c, const struct braid_step *s,
+                               const struct step_io *io)
+{
+    size_t start, len;
+    braid__plan_piece(op->plan, op->count, op->elems, op->ch[c].iter, c, (int)s->piece, &start,
+                      &len);
+    size_t bytes = len * op->esize;
+    const void *src[2] = {NULL, NULL};
+    void *dst[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        if (s->src[i].kind == BRAID_REF_PEER) {
+            uint64_t got = io->recv->fifo->sizes[io->recv->pos % io->recv->nslots];
+            if (got != bytes)
+                return braid__err(BRAID_ERR_REMOTE,
+                                  "%s: rank %d sent %llu bytes where rank %d expected %zu "
+                                  "(channel %d): the ranks called different collectives or "
+                                  "passed different counts, dtypes or roots",
+                                  braid__coll_name(op->coll), io->recv->peer,
+                                  (unsigned long long)got, op->comm->rank, bytes, c);
+            src[i] = slot_of(io->recv);
+        } else if (s->src[i].kind != BRAID_REF_NONE) {
+            src[i] = buffer_at(op, s->src[i], start);
+        }
+        if (s->dst[i].kind == BRAID_REF_PEER)
+            dst[i] = slot_of(io->send[i]);
+        else if (s->dst[i].kind == BRAID_REF_OUTPUT)
+            dst[i] = (void *)buffer_at(op, s->dst[i], start);
+    }
+    if (!dst[0]) {
+        dst[0] = dst[1];
+        dst[1] = NULL;
+    }
+    int final_nranks = (s->flags & BRAID_STEP_FINAL) ? op->comm->nranks : 0;
+    if (len > 0 && dst[0]) {
+        if (s->flags & BRAID_STEP_REDUCE)
+            braid__reduce_host(dst[0], dst[1], src[0], src[1], len, op->dtype, op->op,
+                               final_nranks);
+        else
+            braid__copy_host(dst[0], dst[1], src[0], len, op->dtype, op->op, final_nranks);
+    }
+    if (io->recv) {
+        atomic_store_explicit(&io->recv->fifo->tail, io->recv->pos + 1, memory_order_release);
+        io->recv->pos++;
+    }
+    for (int i = 0; i < 2; i++)
+        if (io->send[i]) {
+            struct braid_conn *conn = io->send[i];
+            conn->fifo->sizes[conn->pos % conn->nslots] = bytes;
+            atomic_store_explicit(&conn->fifo->head, conn->pos + 1, memory_order_release);
+            conn->pos++;
+        }
+    return BRAID_SUCCESS;
+}
+
+static void finish_channel(struct braid_exec_op *op, int c)
+{
+    struct braid_exec_chan *ch = &op->ch[c];
+    ch->done = 1;
+    op->remaining--;
+    for (int i = 0; i < ch->nuses; i++)
+        ch->uses[i].conn->serving++;
+}
+
+int braid__exec_progress(struct braid_exec_op *op)
+{
+    if (op->status < 0)
+        return op->status;
+    int steps = 0;
+    for (int c = 0; c < op->plan->nchannels; c++) {
+        struct braid_exec_chan *ch = &op->ch[c];
+        const struct braid_channel_plan *cp = &op->plan->channels[c];
+        while (!ch->done) {
+            if (cp->nsteps == 0) {
+                finish_channel(op, c);
+                break;
+            }
+            const struct braid_step *s = &cp->steps[ch->step];
+            struct step_io io;
+            if (!step_ready(op, c, s, &io))
+                break;
+            braid_result_t res = run_step(op, c, s, &io);
+            if (res != BRAID_SUCCESS) {
+                op->status = res;
+                return res;
+            }
+            steps++;
+            if (++ch->step == cp->nsteps) {
+                ch->step = 0;
+                if (++ch->iter == op->iters)
+                    finish_channel(op, c);
+            }
+        }
+    }
+    if (steps > 0)
+        op->last_progress_ns = braid__now_ns();
+    return steps;
+}

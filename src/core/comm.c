@@ -1,0 +1,257 @@
+/*
+ * Comm objects: allocation, the registry of live handles, peer checks and the plan cache.
+ */
+#include "core/comm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/check.h"
+#include "core/log.h"
+#include "transport/transport.h"
+
+int braid__test_version_override;
+
+/* Live comms. Handles are checked here before use, so a destroyed or bogus handle fails with
+ * an error instead of a crash. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct braid_comm **registry;
+static size_t registry_len, registry_cap;
+
+static int registry_find(const struct braid_comm *comm)
+{
+    for (size_t i = 0; i < registry_len; i++)
+        if (registry[i] == comm)
+            return (int)i;
+    return -1;
+}
+
+braid_result_t braid__comm_register(struct braid_comm *comm)
+{
+    pthread_mutex_lock(&registry_lock);
+    if (registry_len == registry_cap) {
+        size_t cap = registry_cap ? registry_cap * 2 : 16;
+        struct braid_comm **grown = realloc(registry, cap * sizeof(*grown));
+        if (!grown) {
+            pthread_mutex_unlock(&registry_lock);
+            return braid__err(BRAID_ERR_NO_MEMORY, "comm registry: out of memory");
+        }
+        registry = grown;
+        registry_cap = cap;
+    }
+    registry[registry_len++] = comm;
+    pthread_mutex_unlock(&registry_lock);
+    return BRAID_SUCCESS;
+}
+
+/* Removes comm from the registry if it has no thread inside (or if force); returns 1 if
+ * removed, 0 if busy, -1 if not registered. */
+int braid__comm_unregister(struct braid_comm *comm, int force)
+{
+    pthread_mutex_lock(&registry_lock);
+    int i = registry_find(comm);
+    int verdict = -1;
+    if (i >= 0) {
+        verdict = 0;
+        if (force || atomic_load(&comm->busy) == 0) {
+            registry[i] = registry[--registry_len];
+            verdict = 1;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return verdict;
+}
+
+braid_result_t braid__comm_acquire(struct braid_comm *comm)
+{
+    if (!comm)
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "comm is NULL; pass a communicator from "
+                          "braid_comm_init_rank()");
+    pthread_mutex_lock(&registry_lock);
+    int live = registry_find(comm) >= 0;
+    if (live)
+        atomic_fetch_add(&comm->busy, 1);
+    pthread_mutex_unlock(&registry_lock);
+    if (!live)
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "comm %p is not a live communicator (it "
+                          "was destroyed or aborted, or never created)", (void *)comm);
+    braid__log_set_rank(comm->rank);
+    return BRAID_SUCCESS;
+}
+
+braid_result_t braid__comm_release(struct braid_comm *comm, braid_result_t res)
+{
+    if (res < 0)
+        braid__err_copy(comm->last_error);
+    atomic_fetch_sub(&comm->busy, 1);
+    return res;
+}
+
+braid_result_t braid__comm_alloc(int nranks, int rank, const struct braid_settings *settings,
+                                 struct braid_comm **out)
+{
+    struct braid_comm *comm = calloc(1, sizeof(*comm));
+    if (!comm)
+        return braid__err(BRAID_ERR_NO_MEMORY, "comm: out of memory");
+    comm->magic = BRAID_COMM_MAGIC;
+    comm->rank = rank;
+    comm->nranks = nranks;
+    comm->cuda_dev = -1;
+    comm->settings = *settings;
+    atomic_init(&comm->abort_flag, 0);
+    atomic_init(&comm->busy, 0);
+    atomic_init(&comm->async_error, BRAID_SUCCESS);
+    comm->peers = calloc((size_t)nranks, sizeof(*comm->peers));
+    comm->conns = calloc(2 * (size_t)BRAID_MAX_CHANNELS * (size_t)nranks, sizeof(*comm->conns));
+    comm->connect_seq = calloc((size_t)nranks, sizeof(*comm->connect_seq));
+    if (!comm->peers || !comm->conns || !comm->connect_seq) {
+        braid__comm_free(comm);
+        return braid__err(BRAID_ERR_NO_MEMORY, "comm: out of memory for %d ranks", nranks);
+    }
+    *out = comm;
+    return BRAID_SUCCESS;
+}
+
+void braid__comm_self_info(struct braid_comm *comm, struct braid_peer_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->magic = BRAID_PEER_MAGIC;
+    info->version_code = braid__test_version_override ? braid__test_version_override
+                                                      : braid_version();
+    snprintf(info->build, sizeof(info->build), "%s", braid_version_string());
+    info->rank = comm->rank;
+    info->nranks = comm->nranks;
+    info->cuda_dev = comm->cuda_dev;
+    braid__peer_identity(info);
+    if (comm->bs)
+        info->addr = *braid__bootstrap_addr(comm->bs);
+    info->settings = comm->settings.shared;
+}
+
+static const char *shared_diff(const struct braid_shared_settings *a,
+                               const struct braid_shared_settings *b, int *va, int *vb)
+{
+#define DIFF(field, name)                                                                          \
+    if (a->field != b->field) {                                                                    \
+        *va = a->field;                                                                            \
+        *vb = b->field;                                                                            \
+        return name;                                                                               \
+    }
+    DIFF(nchannels, "BRAID_NCHANNELS");
+    DIFF(slot_size, "BRAID_SLOT_SIZE");
+    DIFF(nslots, "BRAID_NSLOTS");
+    DIFF(algo, "BRAID_ALGO");
+    DIFF(tree_max_bytes, "BRAID_TREE_MAX_BYTES");
+    DIFF(oneshot_max_bytes, "BRAID_ONESHOT_MAX_BYTES");
+#undef DIFF
+    return NULL;
+}
+
+braid_result_t braid__comm_check_peers(struct braid_comm *comm)
+{
+    const struct braid_peer_info *me = &comm->peers[comm->rank];
+    for (int r = 0; r < comm->nranks; r++) {
+        const struct braid_peer_info *p = &comm->peers[r];
+        if (p->magic != BRAID_PEER_MAGIC || p->rank != r)
+            return braid__err(BRAID_ERR_REMOTE, "rank %d's peer information is malformed", r);
+        if (p->version_code != me->version_code)
+            return braid__err(BRAID_ERR_VERSION_MISMATCH,
+                              "rank %d runs braid version %d (%s) but rank %d runs version %d "
+                              "(%s); run the same braid build on every rank",
+                              comm->rank, me->version_code, me->build, r, p->version_code,
+                              p->build);
+        int va, vb;
+        const char *what = shared_diff(&me->settings, &p->settings, &va, &vb);
+        if (what)
+            return braid__err(BRAID_ERR_INVALID_USAGE,
+                              "%s differs between ranks: %d on rank %d, %d on rank %d; set it "
+                              "the same way on every rank (environment or config)",
+                              what, va, comm->rank, vb, r);
+    }
+    return BRAID_SUCCESS;
+}
+
+void braid__comm_set_error(struct braid_comm *comm, braid_result_t res)
+{
+    int expected = BRAID_SUCCESS;
+    atomic_compare_exchange_strong(&comm->async_error, &expected, (int)res);
+}
+
+braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll,
+                                enum braid_algo algo, int nchannels, int root,
+                                const struct braid_plan **out)
+{
+    for (int i = 0; i < comm->nplans; i++) {
+        struct braid_plan_entry *e = comm->plans[i];
+        if (e->coll == coll && e->algo == algo && e->nchannels == nchannels && e->root == root) {
+            *out = &e->plan;
+            return BRAID_SUCCESS;
+        }
+    }
+    if (comm->nplans == comm->plans_cap) {
+        int cap = comm->plans_cap ? comm->plans_cap * 2 : 16;
+        struct braid_plan_entry **grown = realloc(comm->plans, (size_t)cap * sizeof(*grown));
+        if (!grown)
+            return braid__err(BRAID_ERR_NO_MEMORY, "plan cache: out of memory");
+        comm->plans = grown;
+        comm->plans_cap = cap;
+    }
+    struct braid_plan_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return braid__err(BRAID_ERR_NO_MEMORY, "plan cache: out of memory");
+    struct braid_plan_args args = {.coll = coll, .nranks = comm->nranks, .rank = comm->rank,
+                                   .root = root, .nchannels = nchannels};
+    braid_result_t res = braid__plan_build(algo, &args, &e->plan);
+    if (res != BRAID_SUCCESS) {
+        free(e);
+        BRAID_CHECK(res);
+    }
+    comm->plans[comm->nplans] = e;
+    e->coll = coll;
+    e->algo = algo;
+    e->nchannels = nchannels;
+    e->root = root;
+    comm->nplans++;
+    BRAID_INFO(PLAN, "built %s plan for %s: %d channel(s), root %d",
+               braid__algo_get(algo)->name, braid__coll_name(coll), nchannels, root);
+    *out = &e->plan;
+    return BRAID_SUCCESS;
+}
+
+void braid__comm_free(struct braid_comm *comm)
+{
+    if (!comm)
+        return;
+    if (comm->conns)
+        braid__disconnect_all(comm);
+    braid__bootstrap_destroy(comm->bs);
+    for (int i = 0; i < comm->nplans; i++) {
+        braid__plan_free(&comm->plans[i]->plan);
+        free(comm->plans[i]);
+    }
+    free(comm->plans);
+    free(comm->scratch);
+    free(comm->peers);
+    free(comm->conns);
+    free(comm->connect_seq);
+    comm->magic = 0;
+    free(comm);
+}
+
+int braid__comm_is_live(const struct braid_comm *comm)
+{
+    pthread_mutex_lock(&registry_lock);
+    int live = registry_find(comm) >= 0;
+    pthread_mutex_unlock(&registry_lock);
+    return live;
+}
+
+void braid__comm_poison(struct braid_comm *comm)
+{
+    size_t n = 2 * (size_t)BRAID_MAX_CHANNELS * (size_t)comm->nranks;
+    for (size_t i = 0; i < n; i++)
+        if (comm->conns[i] && comm->conns[i]->fifo)
+            atomic_store(&comm->conns[i]->fifo->poisoned, 1);
+}

@@ -1,0 +1,107 @@
+/*
+ * The communicator. Public handles point at this struct; every public entry point validates
+ * the handle against the registry of live comms before touching it.
+ */
+#ifndef BRAID_CORE_COMM_H
+#define BRAID_CORE_COMM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "braid.h"
+#include "collectives/plan.h"
+#include "core/bootstrap.h"
+#include "core/error.h"
+#include "core/peer.h"
+
+#define BRAID_MAX_CHANNELS 64
+
+/* Settings in force for one comm: config fields, else BRAID_* variables, else defaults. */
+struct braid_settings {
+    int blocking;
+    int timeout_ms;
+    int connect_timeout_ms;
+    struct braid_shared_settings shared; /* must agree on every rank */
+    int proto;                           /* 0: simple */
+    char name[64];
+};
+
+struct braid_plan_entry {
+    enum braid_coll coll;
+    enum braid_algo algo;
+    int nchannels;
+    int root;
+    struct braid_plan plan;
+};
+
+struct braid_comm {
+    uint64_t magic;
+    int rank;
+    int nranks;
+    int cuda_dev;
+    struct braid_settings settings;
+    uint8_t secret[BRAID_SECRET_BYTES];
+    struct braid_bootstrap *bs;
+    struct braid_peer_info *peers;     /* [nranks] */
+    struct braid_conn **conns;         /* [2][BRAID_MAX_CHANNELS][nranks], created lazily */
+    uint32_t *connect_seq;             /* [nranks]: setup exchanges done with each peer */
+    struct braid_plan_entry **plans;   /* plan cache; entries never move */
+    int nplans;
+    int plans_cap;
+    void *scratch; /* staging for plans that are not in-place safe */
+    size_t scratch_bytes;
+    atomic_int abort_flag;
+    atomic_int busy;        /* threads inside a public call on this comm */
+    atomic_int async_error; /* BRAID_SUCCESS, BRAID_IN_PROGRESS, or what broke the comm */
+    int finalized;
+    uint64_t ncalls;
+    pthread_t init_thread; /* non-blocking init */
+    int init_thread_live;
+    char last_error[BRAID_ERR_MSG_MAX];
+};
+
+#define BRAID_COMM_MAGIC 0x627261696463ull
+
+/* The connector slot of (dir, channel, peer). */
+static inline struct braid_conn **braid__conn_slot(struct braid_comm *comm, int dir, int channel,
+                                                   int peer)
+{
+    return &comm->conns[((size_t)dir * BRAID_MAX_CHANNELS + (size_t)channel) * comm->nranks +
+                        peer];
+}
+
+/* Registry of live comms (lifecycle.c). acquire validates the handle and marks the comm busy;
+ * release undoes it and keeps the error detail as the comm's last error. */
+braid_result_t braid__comm_acquire(struct braid_comm *comm);
+braid_result_t braid__comm_release(struct braid_comm *comm, braid_result_t res);
+braid_result_t braid__comm_register(struct braid_comm *comm);
+
+/* Resolves config + environment + defaults into settings; errors name the bad field. */
+braid_result_t braid__settings_resolve(const braid_config_t *config,
+                                       const struct braid_settings *inherit,
+                                       struct braid_settings *out);
+
+/* Creates a comm object (not yet joined) with resolved settings. */
+braid_result_t braid__comm_alloc(int nranks, int rank, const struct braid_settings *settings,
+                                 struct braid_comm **out);
+/* Fills this rank's peer info. */
+void braid__comm_self_info(struct braid_comm *comm, struct braid_peer_info *info);
+/* Checks every rank's version and shared settings against this rank's. */
+braid_result_t braid__comm_check_peers(struct braid_comm *comm);
+/* Frees everything (local; no communication). */
+void braid__comm_free(struct braid_comm *comm);
+/* Marks the comm broken by `res` (first error wins). */
+void braid__comm_set_error(struct braid_comm *comm, braid_result_t res);
+
+/* Marks every connector of the comm poisoned, so peers waiting on them fail at once. */
+void braid__comm_poison(struct braid_comm *comm);
+
+/* Returns the cached plan, building it on first use. */
+braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll,
+                                enum braid_algo algo, int nchannels, int root,
+                                const struct braid_plan **out);
+
+/* Test hook: a version code other than 0 replaces this build's in peer info. */
+extern int braid__test_version_override;
+
+#endif

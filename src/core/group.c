@@ -1,0 +1,357 @@
+/*
+ * Groups and the run loop. A call outside a group runs at once; inside one it waits for the
+ * outermost braid_group_end(). Running calls together means: choose and build their plans,
+ * connect what they need (in parallel across comms, so one thread can drive many), then
+ * progress all of them in one loop that backs off when idle and watches timeouts, abort
+ * flags and the liveness of peer processes.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collectives/tuning.h"
+#include "core/check.h"
+#include "core/enqueue.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "exec/host_exec.h"
+#include "transport/transport.h"
+
+static _Thread_local struct {
+    int depth;
+    struct braid_call *calls;
+    int ncalls;
+    int cap;
+} group;
+
+braid_result_t braid__enqueue(const struct braid_call *call)
+{
+    if (group.depth > 0) {
+        if (group.ncalls == group.cap) {
+            int cap = group.cap ? group.cap * 2 : 16;
+            struct braid_call *grown = realloc(group.calls, (size_t)cap * sizeof(*grown));
+            if (!grown)
+                return braid__err(BRAID_ERR_NO_MEMORY, "group: out of memory");
+            group.calls = grown;
+            group.cap = cap;
+        }
+        group.calls[group.ncalls++] = *call;
+        return BRAID_SUCCESS;
+    }
+    struct braid_call copy = *call;
+    return braid__run_calls(&copy, 1);
+}
+
+braid_result_t braid_group_start(void)
+{
+    braid__err_clear();
+    group.depth++;
+    return BRAID_SUCCESS;
+}
+
+braid_result_t braid_group_end(void)
+{
+    braid__err_clear();
+    if (group.depth == 0)
+        return braid__err(BRAID_ERR_INVALID_USAGE, "braid_group_end without a matching "
+                          "braid_group_start");
+    if (--group.depth > 0)
+        return BRAID_SUCCESS;
+    int n = group.ncalls;
+    group.ncalls = 0;
+    braid_result_t res = BRAID_SUCCESS;
+    int acquired = 0;
+    for (; acquired < n && res == BRAID_SUCCESS; acquired++)
+        res = braid__comm_acquire(group.calls[acquired].comm);
+    if (res != BRAID_SUCCESS)
+        acquired--;
+    else
+        res = braid__run_calls(group.calls, n);
+    for (int i = 0; i < acquired; i++)
+        braid__comm_release(group.calls[i].comm, res);
+    if (n == group.cap && n > 64) {
+        free(group.calls);
+        group.calls = NULL;
+        group.cap = 0;
+    }
+    return res;
+}
+
+struct run_state {
+    struct braid_call *calls;
+    struct braid_exec_op **ops;
+    const struct braid_plan **plans;
+    int ncalls;
+};
+
+static braid_result_t choose_plan(struct braid_call *c, const struct braid_plan **plan)
+{
+    struct braid_tuning t;
+    size_t bytes = c->count * braid_dtype_size(c->dtype);
+    BRAID_CHECK(braid__tune(c->coll, c->comm->nranks, bytes, &c->comm->settings.shared, &t));
+    int root = c->root;
+    BRAID_CHECK(braid__comm_plan(c->comm, c->coll, t.algo, t.nchannels, root, plan));
+    BRAID_TRACE(COLL, "%s count %zu %s: %s, %d channel(s)", braid__coll_name(c->coll), c->count,
+                braid_dtype_name(c->dtype), braid__algo_get(t.algo)->name, t.nchannels);
+    return BRAID_SUCCESS;
+}
+
+struct connect_job {
+    struct braid_comm *comm;
+    uint8_t *flags; /* [BRAID_MAX_CHANNELS * nranks] */
+    int nchannels;
+    braid_result_t res;
+    char error[BRAID_ERR_MSG_MAX];
+    pthread_t thread;
+};
+
+static void *connect_main(void *arg)
+{
+    struct connect_job *job = arg;
+    braid__log_set_rank(job->comm->rank);
+    job->res = braid__connect(job->comm, job->flags, job->nchannels);
+    if (job->res != BRAID_SUCCESS)
+        braid__err_copy(job->error);
+    return NULL;
+}
+
+/* Fills jobs (one per distinct comm that lacks connectors); returns how many. */
+static braid_result_t collect_connect_jobs(struct run_state *st, struct connect_job *jobs,
+                                           int *njobs)
+{
+    *njobs = 0;
+    for (int i = 0; i < st->ncalls; i++) {
+        if (!st->plans[i])
+            continue;
+        struct braid_comm *comm = st->calls[i].comm;
+        struct connect_job *job = NULL;
+        for (int j = 0; j < *njobs; j++)
+            if (jobs[j].comm == comm)
+                job = &jobs[j];
+        if (!job) {
+            job = &jobs[(*njobs)++];
+            job->comm = comm;
+            job->flags = calloc((size_t)BRAID_MAX_CHANNELS * (size_t)comm->nranks, 1);
+            if (!job->flags)
+                return braid__err(BRAID_ERR_NO_MEMORY, "connect: out of memory");
+        }
+        const struct braid_plan *plan = st->plans[i];
+        for (int c = 0; c < plan->nchannels; c++)
+            braid__plan_peers(plan, c, job->flags + (size_t)c * (size_t)comm->nranks);
+        if (plan->nchannels > job->nchannels)
+            job->nchannels = plan->nchannels;
+    }
+    return BRAID_SUCCESS;
+}
+
+static braid_result_t connect_all(struct run_state *st)
+{
+    struct connect_job *jobs = calloc((size_t)st->ncalls, sizeof(*jobs));
+    if (!jobs)
+        return braid__err(BRAID_ERR_NO_MEMORY, "connect: out of memory");
+    int njobs = 0;
+    braid_result_t res = collect_connect_jobs(st, jobs, &njobs);
+    if (res == BRAID_SUCCESS && njobs == 1) {
+        res = braid__connect(jobs[0].comm, jobs[0].flags, jobs[0].nchannels);
+    } else if (res == BRAID_SUCCESS && njobs > 1) {
+        /* Each comm's setup waits on its peers, which may be driven by this same thread in
+         * other comms of the group: set them up side by side. */
+        int started = 0;
+        for (; started < njobs; started++)
+            if (pthread_create(&jobs[started].thread, NULL, connect_main, &jobs[started]) != 0)
+                break;
+        for (int j = 0; j < started; j++)
+            pthread_join(jobs[j].thread, NULL);
+        if (started < njobs)
+            res = braid__err(BRAID_ERR_SYSTEM, "connect: could not start setup threads");
+        for (int j = 0; j < started && res == BRAID_SUCCESS; j++)
+            if (jobs[j].res != BRAID_SUCCESS)
+                res = braid__err(jobs[j].res, "%s", jobs[j].error);
+    }
+    for (int j = 0; j < njobs; j++)
+        free(jobs[j].flags);
+    free(jobs);
+    return res;
+}
+
+static braid_result_t prepare(struct run_state *st)
+{
+    for (int i = 0; i < st->ncalls; i++)
+        if (st->calls[i].count > 0)
+            BRAID_CHECK(choose_plan(&st->calls[i], &st->plans[i]));
+    BRAID_CHECK(connect_all(st));
+    for (int i = 0; i < st->ncalls; i++) {
+        struct braid_call *c = &st->calls[i];
+        if (!st->plans[i])
+            continue;
+        /* A reduce leaves non-root recvbufs alone: their plans work in scratch memory. */
+        int scratch = c->coll == BRAID_COLL_REDUCE && c->root != c->comm->rank;
+        int stage = c->inplace && !st->plans[i]->inplace_safe && !scratch;
+        BRAID_CHECK(braid__exec_create(c->comm, st->plans[i], c->sendbuf,
+                                       scratch ? NULL : c->recvbuf, c->count, c->dtype, c->op,
+                                       stage, &st->ops[i]));
+    }
+    return BRAID_SUCCESS;
+}
+
+/* Idle waiting: spin briefly, then yield the core (ranks often outnumber cores), then sleep
+ * in growing naps so a long wait costs no CPU. */
+static void backoff(uint64_t idle_ns)
+{
+    if (idle_ns < 20000) {
+        for (int i = 0; i < 32; i++)
+            __builtin_ia32_pause();
+    } else if (idle_ns < 20000000) {
+        sched_yield();
+    } else {
+        long nap = (long)(idle_ns / 64) < 1000000 ? (long)(idle_ns / 64) : 1000000;
+        struct timespec ts = {0, nap};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static const char *wait_text(const struct braid_exec_op *op, char *buf, size_t len)
+{
+    if (op->wait_channel < 0) {
+        snprintf(buf, len, "before its first step");
+        return buf;
+    }
+    const struct braid_peer_info *p = &op->comm->peers[op->wait_peer];
+    snprintf(buf, len, "on channel %d, waiting %s rank %d (host %s, pid %d)", op->wait_channel,
+             op->wait_send ? "for FIFO space to send to" : "for data from", op->wait_peer,
+             p->hostname, p->pid);
+    return buf;
+}
+
+/* Whether the peer the op waits for is a process on this host that no longer exists. */
+static int peer_dead(const struct braid_exec_op *op)
+{
+    if (op->wait_channel < 0)
+        return 0;
+    const struct braid_peer_info *me = &op->comm->peers[op->comm->rank];
+    const struct braid_peer_info *p = &op->comm->peers[op->wait_peer];
+    if (p->host_hash != me->host_hash || p->pidns != me->pidns || p->pid == me->pid)
+        return 0;
+    return kill(p->pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Whether the connector the op waits on was poisoned by the peer's failure. */
+static int peer_failed(const struct braid_exec_op *op)
+{
+    if (op->wait_channel < 0)
+        return 0;
+    struct braid_conn *conn = *braid__conn_slot(op->comm, op->wait_send ? BRAID_CONN_SEND
+                                                                        : BRAID_CONN_RECV,
+                                                op->wait_channel, op->wait_peer);
+    return conn && conn->fifo && atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed);
+}
+
+/* Checks abort, liveness and timeout for an op that made no progress. */
+static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_liveness)
+{
+    char wait[192];
+    struct braid_comm *comm = op->comm;
+    if (atomic_load_explicit(&comm->abort_flag, memory_order_relaxed))
+        return braid__err(BRAID_ERR_ABORTED, "%s: the comm was aborted",
+                          braid__coll_name(op->coll));
+    if (check_liveness && peer_dead(op))
+        return braid__err(BRAID_ERR_REMOTE, "%s on rank %d: rank %d (pid %d on %s) has exited "
+                          "(%s); the job cannot continue: abort the comm",
+                          braid__coll_name(op->coll), comm->rank, op->wait_peer,
+                          comm->peers[op->wait_peer].pid, comm->peers[op->wait_peer].hostname,
+                          wait_text(op, wait, sizeof(wait)));
+    if (peer_failed(op))
+        return braid__err(BRAID_ERR_REMOTE, "%s on rank %d: rank %d (%s pid %d) failed and "
+                          "broke the comm (%s); see that rank's error", braid__coll_name(op->coll),
+                          comm->rank, op->wait_peer, comm->peers[op->wait_peer].hostname,
+                          comm->peers[op->wait_peer].pid, wait_text(op, wait, sizeof(wait)));
+    uint64_t idle_ms = (now - op->last_progress_ns) / 1000000ull;
+    if (idle_ms >= (uint64_t)comm->settings.timeout_ms)
+        return braid__err(BRAID_ERR_TIMEOUT, "%s on rank %d made no progress for %llu ms %s; that "
+                          "rank may have died, hung, or called a different collective (raise "
+                          "BRAID_TIMEOUT_MS if it is only slow)", braid__coll_name(op->coll),
+                          comm->rank, (unsigned long long)idle_ms,
+                          wait_text(op, wait, sizeof(wait)));
+    return BRAID_SUCCESS;
+}
+
+/* Fails op and every unfinished op of the same comm (their FIFOs are now out of step). */
+static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
+{
+    struct braid_comm *comm = st->calls[i].comm;
+    braid__err_copy(comm->last_error);
+    braid__comm_set_error(comm, res);
+    braid__comm_poison(comm);
+    for (int j = 0; j < st->ncalls; j++)
+        if (st->ops[j] && st->calls[j].comm == comm && !braid__exec_done(st->ops[j]) &&
+            st->ops[j]->status == BRAID_SUCCESS)
+            st->ops[j]->status = res;
+}
+
+static braid_result_t progress_all(struct run_state *st)
+{
+    braid_result_t first = BRAID_SUCCESS;
+    uint64_t idle_since = braid__now_ns(), last_live = idle_since;
+    for (;;) {
+        int pending = 0, progressed = 0;
+        uint64_t now = 0;
+        for (int i = 0; i < st->ncalls; i++) {
+            struct braid_exec_op *op = st->ops[i];
+            if (!op || braid__exec_done(op) || op->status != BRAID_SUCCESS)
+                continue;
+            int r = braid__exec_progress(op);
+            if (r == 0 && (now || (now = braid__now_ns()))) {
+                int live = now - last_live > 200000000ull;
+                r = watch(op, now, live);
+            }
+            if (r < 0) {
+                if (first == BRAID_SUCCESS)
+                    first = (braid_result_t)r;
+                fail_comm_ops(st, i, (braid_result_t)r);
+                continue;
+            }
+            progressed |= r > 0;
+            pending += !braid__exec_done(op);
+        }
+        if (!pending)
+            return first;
+        if (now && now - last_live > 200000000ull)
+            last_live = now;
+        if (progressed) {
+            idle_since = braid__now_ns();
+            continue;
+        }
+        backoff((now ? now : braid__now_ns()) - idle_since);
+    }
+}
+
+braid_result_t braid__run_calls(struct braid_call *calls, int ncalls)
+{
+    struct run_state st = {.calls = calls, .ncalls = ncalls};
+    st.ops = calloc((size_t)ncalls, sizeof(*st.ops));
+    st.plans = calloc((size_t)ncalls, sizeof(*st.plans));
+    braid_result_t res;
+    if (!st.ops || !st.plans) {
+        res = braid__err(BRAID_ERR_NO_MEMORY, "out of memory for %d calls", ncalls);
+        goto out;
+    }
+    res = prepare(&st);
+    if (res == BRAID_SUCCESS)
+        res = progress_all(&st);
+    else if (res != BRAID_ERR_INVALID_ARGUMENT && res != BRAID_ERR_NOT_SUPPORTED)
+        for (int i = 0; i < ncalls; i++)
+            braid__comm_set_error(calls[i].comm, res);
+    for (int i = 0; i < ncalls; i++)
+        calls[i].comm->ncalls++;
+out:
+    for (int i = 0; st.ops && i < ncalls; i++)
+        braid__exec_destroy(st.ops[i]);
+    free(st.ops);
+    free(st.plans);
+    return res;
+}

@@ -1,0 +1,72 @@
+/*
+ * Transports connect two ranks with connectors: one FIFO per (peer, channel, direction). A
+ * transport is a `const struct braid_transport` registered in transports.c; the comm picks
+ * the first whose can_connect() accepts a peer (or the one BRAID_TRANSPORT names).
+ * Setting a connector up is a two-sided exchange run by connect.c:
+ *   setup()   on both sides: create the local end, fill a blob for the peer;
+ *   connect() on both sides with the peer's blob;
+ *   ready()   on both sides once both have connected (e.g. unlink names);
+ *   close()   at any point after setup, including after a failure part way.
+ */
+#ifndef BRAID_TRANSPORT_TRANSPORT_H
+#define BRAID_TRANSPORT_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "braid.h"
+#include "core/peer.h"
+#include "transport/fifo.h"
+
+#define BRAID_CONN_BLOB_MAX 256
+
+enum braid_conn_dir { BRAID_CONN_SEND = 0, BRAID_CONN_RECV = 1 };
+
+struct braid_comm;
+struct braid_transport;
+
+struct braid_conn {
+    int peer;
+    int channel;
+    enum braid_conn_dir dir;
+    uint32_t nslots;
+    size_t slot_bytes;
+    struct braid_fifo_ctrl *fifo; /* set by connect(): the FIFO the executor uses */
+    char *slots;
+    uint64_t pos; /* sender: next head to publish; receiver: next tail */
+    const struct braid_peer_info *peer_info;
+    const struct braid_transport *transport;
+    void *priv; /* the transport's own state */
+    int connected;
+    /* Ordering among operations of one group that use this connector: an operation may use
+     * it while `serving` equals the ticket it drew from `next_ticket`. */
+    uint64_t next_ticket;
+    uint64_t serving;
+};
+
+struct braid_transport {
+    const char *name;
+    int (*can_connect)(const struct braid_peer_info *self, const struct braid_peer_info *peer);
+    braid_result_t (*setup)(struct braid_comm *comm, struct braid_conn *conn, void *blob,
+                            size_t *bloblen);
+    braid_result_t (*connect)(struct braid_comm *comm, struct braid_conn *conn, const void *blob,
+                              size_t bloblen);
+    braid_result_t (*ready)(struct braid_comm *comm, struct braid_conn *conn);
+    void (*close)(struct braid_conn *conn);
+};
+
+/* Chooses the transport for a peer (BRAID_TRANSPORT, else the first that can connect) and
+ * logs the choice and its reason at INFO. */
+braid_result_t braid__transport_select(const struct braid_peer_info *self,
+                                       const struct braid_peer_info *peer,
+                                       const struct braid_transport **out);
+
+/* Makes sure every connector a set of plans needs exists and is connected. Collective among
+ * the ranks the plans connect (each side calls it for the same plans in the same order).
+ * flags[c * nranks + r] has bit 1 for "send to r on channel c", 2 for "receive from r". */
+braid_result_t braid__connect(struct braid_comm *comm, const uint8_t *flags, int nchannels);
+
+/* Closes every connector of the comm. */
+void braid__disconnect_all(struct braid_comm *comm);
+
+#endif
