@@ -48,18 +48,18 @@ BRAID_API const char *braid_version_string(void);
 
 typedef enum {
     BRAID_SUCCESS = 0,
-    BRAID_IN_PROGRESS = 1,               /**< non-blocking init or split not finished yet */
-    BRAID_ERR_INVALID_ARGUMENT = -1,     /**< a parameter is wrong (NULL, range, dtype, ...) */
-    BRAID_ERR_INVALID_USAGE = -2,        /**< calls in the wrong order or on a broken comm */
-    BRAID_ERR_SYSTEM = -3,               /**< the OS refused (memory, sockets, shm, ...) */
-    BRAID_ERR_INTERNAL = -4,             /**< a bug in braid: please report it */
-    BRAID_ERR_REMOTE = -5,               /**< another rank failed, died or disagreed */
-    BRAID_ERR_TIMEOUT = -6,              /**< a wait ran past its configured timeout */
-    BRAID_ERR_NOT_SUPPORTED = -7,        /**< valid, but not supported by this build/machine */
-    BRAID_ERR_NO_MEMORY = -8,            /**< an allocation failed */
-    BRAID_ERR_ABORTED = -9,              /**< braid_comm_abort() was called on the comm */
-    BRAID_ERR_VERSION_MISMATCH = -10,    /**< ranks run different braid versions */
-    BRAID_ERR_AUTH = -11,                /**< a peer did not present this job's secret */
+    BRAID_IN_PROGRESS = 1,            /**< non-blocking init or split not finished yet */
+    BRAID_ERR_INVALID_ARGUMENT = -1,  /**< a parameter is wrong (NULL, range, dtype, ...) */
+    BRAID_ERR_INVALID_USAGE = -2,     /**< calls in the wrong order or on a broken comm */
+    BRAID_ERR_SYSTEM = -3,            /**< the OS refused (memory, sockets, shm, ...) */
+    BRAID_ERR_INTERNAL = -4,          /**< a bug in braid: please report it */
+    BRAID_ERR_REMOTE = -5,            /**< another rank failed, died or disagreed */
+    BRAID_ERR_TIMEOUT = -6,           /**< a wait ran past its configured timeout */
+    BRAID_ERR_NOT_SUPPORTED = -7,     /**< valid, but not supported by this build/machine */
+    BRAID_ERR_NO_MEMORY = -8,         /**< an allocation failed */
+    BRAID_ERR_ABORTED = -9,           /**< braid_comm_abort() was called on the comm */
+    BRAID_ERR_VERSION_MISMATCH = -10, /**< ranks run different braid versions */
+    BRAID_ERR_AUTH = -11,             /**< a peer did not present this job's secret */
 } braid_result_t;
 
 /** Returns the name of a result code ("BRAID_ERR_TIMEOUT: ..."); never NULL. Thread-safe. */
@@ -144,7 +144,7 @@ typedef struct {
 } braid_unique_id_t;
 
 /** Value of an unset config field; the BRAID_* environment variable or the default applies. */
-#define BRAID_CONFIG_UNSET (-0x7fffffff)
+#define BRAID_CONFIG_UNSET   (-0x7fffffff)
 #define BRAID_CONFIG_VERSION 1
 
 /**
@@ -157,7 +157,8 @@ typedef struct {
     unsigned int version;   /**< BRAID_CONFIG_VERSION, set by BRAID_CONFIG_INIT */
     int blocking;           /**< 0: init/split return BRAID_IN_PROGRESS (BRAID_BLOCKING) */
     int timeout_ms;         /**< bound on any wait in a call (BRAID_TIMEOUT_MS) */
-    int connect_timeout_ms; /**< bound on bootstrap and connection setup (BRAID_CONNECT_TIMEOUT_MS) */
+    int connect_timeout_ms; /**< bound on bootstrap and connection setup (BRAID_CONNECT_TIMEOUT_MS)
+                             */
     int nchannels;          /**< upper bound on channels per call (BRAID_NCHANNELS) */
     int slot_size;          /**< bytes per connector FIFO slot (BRAID_SLOT_SIZE) */
     int nslots;             /**< slots per connector FIFO, at least 2 (BRAID_NSLOTS) */
@@ -191,8 +192,8 @@ BRAID_API braid_result_t braid_get_unique_id(braid_unique_id_t *id);
  * @param id     the id from braid_get_unique_id(), unchanged.
  * @param rank   this caller's rank in [0, nranks).
  */
-BRAID_API braid_result_t braid_comm_init_rank(braid_comm_t *comm, int nranks,
-                                              braid_unique_id_t id, int rank);
+BRAID_API braid_result_t braid_comm_init_rank(braid_comm_t *comm, int nranks, braid_unique_id_t id,
+                                              int rank);
 
 /** As braid_comm_init_rank(), with options. `config` may be NULL; it is not kept. With
  *  config->blocking == 0 this returns BRAID_IN_PROGRESS at once and the comm becomes usable
@@ -289,9 +290,8 @@ BRAID_API braid_result_t braid_all_gather(const void *sendbuf, void *recvbuf, si
 
 /** recvbuf[i] = op over ranks of sendbuf[rank * recvcount + i]. In place: recvbuf == sendbuf
  *  + rank * recvcount elements. */
-BRAID_API braid_result_t braid_reduce_scatter(const void *sendbuf, void *recvbuf,
-                                              size_t recvcount, braid_dtype_t dtype,
-                                              braid_op_t op, braid_comm_t comm,
+BRAID_API braid_result_t braid_reduce_scatter(const void *sendbuf, void *recvbuf, size_t recvcount,
+                                              braid_dtype_t dtype, braid_op_t op, braid_comm_t comm,
                                               braid_stream_t stream);
 
 /** recvbuf[r * count + i] = sendbuf of rank r [rank * count + i]. In place: sendbuf ==

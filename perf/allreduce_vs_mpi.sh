@@ -54,9 +54,9 @@ done
 # Open MPI 5 renamed the shared-memory BTL from vader to sm.
 SM=vader
 ompi_info --parsable 2>/dev/null | grep -q '^mca:btl:vader' || SM=sm
-MPIRUN="mpirun --oversubscribe --allow-run-as-root --bind-to none --mca btl self,$SM --mca pml ob1"
-BW_ARGS="-b 64M -e 64M -n 20 -w 5"
-LAT_ARGS="-b 8 -e 8 -n 2000 -w 200"
+MPIRUN=(mpirun --oversubscribe --allow-run-as-root --bind-to none --mca btl "self,$SM" --mca pml ob1)
+BW_ARGS=(-b 64M -e 64M -n 20 -w 5)
+LAT_ARGS=(-b 8 -e 8 -n 2000 -w 200)
 
 OUT=$ROOT/perf/out/allreduce_vs_mpi-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
@@ -88,12 +88,12 @@ MEM="" BBW="" MBW="" BL2="" ML2="" BL4="" ML4=""
 for r in $(seq 1 "$REPEATS"); do
   echo "  repeat $r/$REPEATS" >&2
   MEM="$MEM $("$MEMCPY" -s 64M -r 11 | awk '/^bytes_per_sec/ { printf "%.4f", $2 / 1e9 }')"
-  BBW="$BBW $(measure "braid_bw_$r" "$PERF" all_reduce -np 2 $BW_ARGS -c 0 | cut -d' ' -f2)"
-  MBW="$MBW $(measure "mpi_bw_$r" $MPIRUN -np 2 "$MPIAR" $BW_ARGS | cut -d' ' -f2)"
-  BL2="$BL2 $(measure "braid_lat2_$r" "$PERF" all_reduce -np 2 $LAT_ARGS -c 0 | cut -d' ' -f1)"
-  ML2="$ML2 $(measure "mpi_lat2_$r" $MPIRUN -np 2 "$MPIAR" $LAT_ARGS | cut -d' ' -f1)"
-  BL4="$BL4 $(measure "braid_lat4_$r" "$PERF" all_reduce -np 4 $LAT_ARGS -c 0 | cut -d' ' -f1)"
-  ML4="$ML4 $(measure "mpi_lat4_$r" $MPIRUN -np 4 "$MPIAR" $LAT_ARGS | cut -d' ' -f1)"
+  BBW="$BBW $(measure "braid_bw_$r" "$PERF" all_reduce -np 2 "${BW_ARGS[@]}" -c 0 | cut -d' ' -f2)"
+  MBW="$MBW $(measure "mpi_bw_$r" "${MPIRUN[@]}" -np 2 "$MPIAR" "${BW_ARGS[@]}" | cut -d' ' -f2)"
+  BL2="$BL2 $(measure "braid_lat2_$r" "$PERF" all_reduce -np 2 "${LAT_ARGS[@]}" -c 0 | cut -d' ' -f1)"
+  ML2="$ML2 $(measure "mpi_lat2_$r" "${MPIRUN[@]}" -np 2 "$MPIAR" "${LAT_ARGS[@]}" | cut -d' ' -f1)"
+  BL4="$BL4 $(measure "braid_lat4_$r" "$PERF" all_reduce -np 4 "${LAT_ARGS[@]}" -c 0 | cut -d' ' -f1)"
+  ML4="$ML4 $(measure "mpi_lat4_$r" "${MPIRUN[@]}" -np 4 "$MPIAR" "${LAT_ARGS[@]}" | cut -d' ' -f1)"
 done
 
 mem=$(echo "$MEM" | median)
@@ -110,7 +110,8 @@ r_l4=$(ratio "$bl4" "$ml4")
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 ompi=$(mpirun --version 2>/dev/null | head -1)
 rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo "+changes" || true)
+dirty=""
+if git -C "$ROOT" status --porcelain 2>/dev/null | grep -q .; then dirty="+changes"; fi
 
 cat <<EOF | tee "$OUT/RESULTS-block.md"
 ### Host all-reduce vs memcpy and Open MPI — $(date -u +%Y-%m-%d)
@@ -118,8 +119,8 @@ cat <<EOF | tee "$OUT/RESULTS-block.md"
 - Machine: ${cpu:-unknown CPU}, nproc $(nproc), $(uname -sr)
 - Software: braid git $rev$dirty, $ompi (btl self,$SM, pml ob1, --bind-to none)
 - Command: \`$CMDLINE\` — medians of $REPEATS repeats, braid and MPI alternating
-- Runs: \`braid-perf all_reduce -np N $BW_ARGS -c 0\` / \`$LAT_ARGS -c 0\`;
-  \`$MPIRUN -np N braid_mpi_allreduce\` with the same sizes and iterations
+- Runs: \`braid-perf all_reduce -np N ${BW_ARGS[*]} -c 0\` / \`${LAT_ARGS[*]} -c 0\`;
+  \`${MPIRUN[*]} -np N braid_mpi_allreduce\` with the same sizes and iterations
   (both: mean time per call over the iterations, averaged over ranks)
 
 | measurement | braid | Open MPI | ratio | target | verdict |

@@ -39,10 +39,23 @@ static int parse_size(const char *text, size_t *out)
     if (errno || end == text || v <= 0)
         return -1;
     switch (*end) {
-    case 'K': case 'k': v *= 1024.0; end++; break;
-    case 'M': case 'm': v *= 1024.0 * 1024.0; end++; break;
-    case 'G': case 'g': v *= 1024.0 * 1024.0 * 1024.0; end++; break;
-    default: break;
+    case 'K':
+    case 'k':
+        v *= 1024.0;
+        end++;
+        break;
+    case 'M':
+    case 'm':
+        v *= 1024.0 * 1024.0;
+        end++;
+        break;
+    case 'G':
+    case 'g':
+        v *= 1024.0 * 1024.0 * 1024.0;
+        end++;
+        break;
+    default:
+        break;
     }
     if (*end != '\0')
         return -1;

@@ -98,8 +98,8 @@ static long check(float *send, float *recv, int count, int rank, int nranks)
     return wrong;
 }
 
-static long run_size(size_t bytes, float *send, float *recv, const opts_t *o, int rank,
-                     int nranks, double *times)
+static long run_size(size_t bytes, float *send, float *recv, const opts_t *o, int rank, int nranks,
+                     double *times)
 {
     int count = (int)(bytes / sizeof(float));
     long wrong = check(send, recv, count, rank, nranks);
@@ -114,8 +114,10 @@ static long run_size(size_t bytes, float *send, float *recv, const opts_t *o, in
     if (rank == 0)
         printf("%12zu  %12d  %8s  %6s  %6d  %7.*f  %6.2f  %6.2f  %5ld\n",
                (size_t)count * sizeof(float), count, "float", "sum", -1,
-               sec >= 1e-2 ? 0 : sec >= 1e-4 ? 1 : 2, sec * 1e6, algbw,
-               algbw * 2.0 * (nranks - 1) / nranks, wrong);
+               sec >= 1e-2   ? 0
+               : sec >= 1e-4 ? 1
+                             : 2,
+               sec * 1e6, algbw, algbw * 2.0 * (nranks - 1) / nranks, wrong);
     return wrong;
 }
 
@@ -132,8 +134,7 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     if (parse_opts(argc, argv, &o) != 0) {
         if (rank == 0)
-            fprintf(stderr, "usage: %s [-b 32M] [-e 32M] [-f 2] [-n 20] [-w 5] [-R 1]\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s [-b 32M] [-e 32M] [-f 2] [-n 20] [-w 5] [-R 1]\n", argv[0]);
         MPI_Finalize();
         return 2;
     }
@@ -146,8 +147,8 @@ int main(int argc, char **argv)
     if (rank == 0)
         printf("# mpi_allreduce: MPI %d.%d, %d ranks, iters %d warmup %d, median of %d\n"
                "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s\n",
-               version, subversion, nranks, o.iters, o.warmup, o.repeats, "size", "count",
-               "type", "redop", "root", "time", "algbw", "busbw", "#wrong");
+               version, subversion, nranks, o.iters, o.warmup, o.repeats, "size", "count", "type",
+               "redop", "root", "time", "algbw", "busbw", "#wrong");
     for (size_t b = o.min_bytes; b <= o.max_bytes; b *= o.factor)
         wrong += run_size(b, send, recv, &o, rank, nranks, times);
     free(times);

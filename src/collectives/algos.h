@@ -41,10 +41,8 @@ static inline struct braid_step braid__step(uint32_t flags, int piece, struct br
                                             struct braid_ref src1, struct braid_ref dst0,
                                             struct braid_ref dst1)
 {
-    struct braid_step s = {.flags = flags,
-                           .piece = (uint32_t)piece,
-                           .src = {src0, src1},
-                           .dst = {dst0, dst1}};
+    struct braid_step s = {
+        .flags = flags, .piece = (uint32_t)piece, .src = {src0, src1}, .dst = {dst0, dst1}};
     return s;
 }
 

@@ -8,7 +8,7 @@
 #include "collectives/ring_math.h"
 #include "core/check.h"
 
-#define NO BRAID_NOREF
+#define NO                 BRAID_NOREF
 #define PUSH(plan, c, ...) BRAID_CHECK(braid__plan_push((plan), (c), braid__step(__VA_ARGS__)))
 
 static braid_result_t build_channel(struct braid_plan *plan, int n, int r, int c)
@@ -20,7 +20,7 @@ static braid_result_t build_channel(struct braid_plan *plan, int n, int r, int c
     /* Sends go out first, in rotated order so that not every rank hits rank 0 at once. */
     for (int j = 1; j < n; j++)
         PUSH(plan, c, 0, 0, braid__in(0), NO, braid__peer(braid__mod((long)r + j, n)), NO);
-    /* Rank k's value, read from this rank's own input when k is this rank. */
+        /* Rank k's value, read from this rank's own input when k is this rank. */
 #define FROM(k) ((k) == r ? braid__in(0) : braid__peer(k))
     PUSH(plan, c, 0, 0, FROM(0), NO, braid__out(0), NO);
     for (int k = 1; k < n; k++)

@@ -7,7 +7,7 @@
 #include "collectives/ring_math.h"
 #include "core/check.h"
 
-#define NO BRAID_NOREF
+#define NO                 BRAID_NOREF
 #define PUSH(plan, c, ...) BRAID_CHECK(braid__plan_push((plan), (c), braid__step(__VA_ARGS__)))
 
 static braid_result_t all_to_all(struct braid_plan *plan, int n, int r, int c)
@@ -21,8 +21,7 @@ static braid_result_t all_to_all(struct braid_plan *plan, int n, int r, int c)
     return BRAID_SUCCESS;
 }
 
-static braid_result_t build_channel(const struct braid_plan_args *a, struct braid_plan *plan,
-                                    int c)
+static braid_result_t build_channel(const struct braid_plan_args *a, struct braid_plan *plan, int c)
 {
     switch (a->coll) {
     case BRAID_COLL_ALL_TO_ALL:

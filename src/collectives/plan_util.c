@@ -15,10 +15,14 @@
 
 /* Collective names, indexed by enum braid_coll; they match the public function names. */
 static const char *const coll_names[BRAID_NUM_COLLS] = {
-    [BRAID_COLL_ALL_REDUCE] = "all_reduce",         [BRAID_COLL_ALL_GATHER] = "all_gather",
-    [BRAID_COLL_REDUCE_SCATTER] = "reduce_scatter", [BRAID_COLL_ALL_TO_ALL] = "all_to_all",
-    [BRAID_COLL_BROADCAST] = "broadcast",           [BRAID_COLL_REDUCE] = "reduce",
-    [BRAID_COLL_SEND] = "send",                     [BRAID_COLL_RECV] = "recv",
+    [BRAID_COLL_ALL_REDUCE] = "all_reduce",
+    [BRAID_COLL_ALL_GATHER] = "all_gather",
+    [BRAID_COLL_REDUCE_SCATTER] = "reduce_scatter",
+    [BRAID_COLL_ALL_TO_ALL] = "all_to_all",
+    [BRAID_COLL_BROADCAST] = "broadcast",
+    [BRAID_COLL_REDUCE] = "reduce",
+    [BRAID_COLL_SEND] = "send",
+    [BRAID_COLL_RECV] = "recv",
 };
 
 const char *braid__coll_name(enum braid_coll coll)
@@ -83,8 +87,8 @@ braid_result_t braid__plan_init(struct braid_plan *plan, const struct braid_plan
     plan->channels = calloc((size_t)args->nchannels, sizeof(*plan->channels));
     if (!plan->channels)
         return braid__err(BRAID_ERR_NO_MEMORY,
-                          "plan init: cannot allocate %d channels for rank %d of %d", args->nchannels,
-                          args->rank, args->nranks);
+                          "plan init: cannot allocate %d channels for rank %d of %d",
+                          args->nchannels, args->rank, args->nranks);
     return BRAID_SUCCESS;
 }
 
@@ -131,8 +135,8 @@ static braid_result_t check_ring_order(const int *order, int n)
             res = braid__err(BRAID_ERR_INVALID_ARGUMENT,
                              "plan build: ring_order[%d] = %d is %s; the ring order must list "
                              "each rank 0..%d exactly once",
-                             i, order[i], (order[i] < 0 || order[i] >= n) ? "out of range" : "a repeat",
-                             n - 1);
+                             i, order[i],
+                             (order[i] < 0 || order[i] >= n) ? "out of range" : "a repeat", n - 1);
         else
             seen[order[i]] = 1;
     }
@@ -174,8 +178,8 @@ braid_result_t braid__plan_build(enum braid_algo algo, const struct braid_plan_a
     memset(plan, 0, sizeof(*plan));
     BRAID_CHECK(desc->build(args, plan));
     BRAID_TRACE(PLAN, "built %s %s plan for rank %d of %d: %d channels, %u steps on channel 0",
-                desc->name, braid__coll_name(args->coll), args->rank, args->nranks,
-                args->nchannels, plan->channels[0].nsteps);
+                desc->name, braid__coll_name(args->coll), args->rank, args->nranks, args->nchannels,
+                plan->channels[0].nsteps);
     return BRAID_SUCCESS;
 }
 
@@ -252,8 +256,8 @@ void braid__plan_step_str(const struct braid_step *s, char *buf, size_t len)
     ref_str(s->src[1], b, sizeof(b));
     ref_str(s->dst[0], c, sizeof(c));
     ref_str(s->dst[1], d, sizeof(d));
-    snprintf(buf, len, "%-21s piece %-4u %s%s%s -> %s%s%s%s", step_primitive(s),
-             (unsigned)s->piece, a, s->src[1].kind ? (s->flags & BRAID_STEP_REDUCE ? " + " : " , ") : "",
+    snprintf(buf, len, "%-21s piece %-4u %s%s%s -> %s%s%s%s", step_primitive(s), (unsigned)s->piece,
+             a, s->src[1].kind ? (s->flags & BRAID_STEP_REDUCE ? " + " : " , ") : "",
              s->src[1].kind ? b : "", c, s->dst[1].kind ? ", " : "", s->dst[1].kind ? d : "",
              (s->flags & BRAID_STEP_FINAL) ? "  [final]" : "");
 }
@@ -262,13 +266,12 @@ void braid__plan_print(const struct braid_plan *plan, void *file)
 {
     FILE *f = file ? (FILE *)file : stdout;
     const struct braid_algo_desc *desc = braid__algo_get(plan->algo);
-    fprintf(f, "plan %s/%s rank %d of %d", braid__coll_name(plan->coll),
-            desc ? desc->name : "?", plan->rank, plan->nranks);
+    fprintf(f, "plan %s/%s rank %d of %d", braid__coll_name(plan->coll), desc ? desc->name : "?",
+            plan->rank, plan->nranks);
     if (plan->root >= 0)
         fprintf(f, " %s %d", plan->coll >= BRAID_COLL_SEND ? "peer" : "root", plan->root);
-    fprintf(f, ": %d channels, %d pieces, blocks in %d out %d, inplace_safe %d\n",
-            plan->nchannels, plan->npieces, plan->in_blocks, plan->out_blocks,
-            plan->inplace_safe);
+    fprintf(f, ": %d channels, %d pieces, blocks in %d out %d, inplace_safe %d\n", plan->nchannels,
+            plan->npieces, plan->in_blocks, plan->out_blocks, plan->inplace_safe);
     for (int c = 0; c < plan->nchannels; c++) {
         const struct braid_channel_plan *ch = &plan->channels[c];
         fprintf(f, "  channel %d: %u steps\n", c, ch->nsteps);

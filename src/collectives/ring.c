@@ -15,7 +15,7 @@ struct ring {
     int prev;
 };
 
-#define NO BRAID_NOREF
+#define NO                 BRAID_NOREF
 #define PUSH(plan, c, ...) BRAID_CHECK(braid__plan_push((plan), (c), braid__step(__VA_ARGS__)))
 
 /* The rank `k` positions after this one (negative k: before). */
@@ -45,8 +45,7 @@ static braid_result_t all_reduce(struct braid_plan *plan, const struct ring *g, 
          braid__out(0), next);
     /* Receipt k carries the piece finalized k positions behind; the last one stops here. */
     for (int k = 1; k < n; k++)
-        PUSH(plan, c, 0, braid__mod(i + 1 - k, n), prev, NO, braid__out(0),
-             k < n - 1 ? next : NO);
+        PUSH(plan, c, 0, braid__mod(i + 1 - k, n), prev, NO, braid__out(0), k < n - 1 ? next : NO);
     return BRAID_SUCCESS;
 }
 
@@ -143,8 +142,8 @@ static braid_result_t build_channel(const struct braid_plan_args *a, struct brai
                                     const struct ring *g, int c)
 {
     /* The root's distance along the ring, for the rooted collectives. */
-    int e = a->root >= 0 ? braid__ring_dist(g->n, braid__ring_pos(g->order, g->n, a->root), g->i)
-                         : 0;
+    int e =
+        a->root >= 0 ? braid__ring_dist(g->n, braid__ring_pos(g->order, g->n, a->root), g->i) : 0;
     switch (a->coll) {
     case BRAID_COLL_ALL_REDUCE:
         return all_reduce(plan, g, c);
@@ -172,7 +171,8 @@ static braid_result_t build_channel(const struct braid_plan_args *a, struct brai
 braid_result_t braid__ring_build(const struct braid_plan_args *a, struct braid_plan *plan)
 {
     int n = a->nranks;
-    int blocks_in = (a->coll == BRAID_COLL_REDUCE_SCATTER || a->coll == BRAID_COLL_ALL_TO_ALL) ? n : 1;
+    int blocks_in =
+        (a->coll == BRAID_COLL_REDUCE_SCATTER || a->coll == BRAID_COLL_ALL_TO_ALL) ? n : 1;
     int blocks_out = (a->coll == BRAID_COLL_ALL_GATHER || a->coll == BRAID_COLL_ALL_TO_ALL) ? n : 1;
     struct ring g = {.order = a->ring_order, .n = n};
     g.i = braid__ring_pos(a->ring_order, n, a->rank);

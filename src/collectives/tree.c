@@ -10,7 +10,7 @@
 #include "collectives/ring_math.h"
 #include "core/check.h"
 
-#define NO BRAID_NOREF
+#define NO                 BRAID_NOREF
 #define PUSH(plan, c, ...) BRAID_CHECK(braid__plan_push((plan), (c), braid__step(__VA_ARGS__)))
 
 /* This rank's links in one tree, as ranks; -1 where absent. */
@@ -74,8 +74,7 @@ static braid_result_t bcast_down(struct braid_plan *plan, int c, const struct li
     return BRAID_SUCCESS;
 }
 
-static braid_result_t build_channel(const struct braid_plan_args *a, struct braid_plan *plan,
-                                    int c)
+static braid_result_t build_channel(const struct braid_plan_args *a, struct braid_plan *plan, int c)
 {
     int root = a->coll == BRAID_COLL_ALL_REDUCE ? braid__dtree_rank(a->nranks, c % 2, 0) : a->root;
     struct links l = tree_links(a->nranks, c % 2, root, a->rank);

@@ -10,12 +10,10 @@ static enum braid_algo default_algo(enum braid_coll coll, int nranks, size_t tot
     case BRAID_COLL_ALL_REDUCE:
         if (nranks > 1 && total <= (size_t)s->oneshot_max_bytes && nranks <= 16)
             return BRAID_ALGO_ONESHOT;
-        return total <= (size_t)s->tree_max_bytes && nranks > 2 ? BRAID_ALGO_TREE
-                                                                : BRAID_ALGO_RING;
+        return total <= (size_t)s->tree_max_bytes && nranks > 2 ? BRAID_ALGO_TREE : BRAID_ALGO_RING;
     case BRAID_COLL_BROADCAST:
     case BRAID_COLL_REDUCE:
-        return total <= (size_t)s->tree_max_bytes && nranks > 2 ? BRAID_ALGO_TREE
-                                                                : BRAID_ALGO_RING;
+        return total <= (size_t)s->tree_max_bytes && nranks > 2 ? BRAID_ALGO_TREE : BRAID_ALGO_RING;
     case BRAID_COLL_ALL_TO_ALL:
     case BRAID_COLL_SEND:
     case BRAID_COLL_RECV:

@@ -40,8 +40,10 @@ static const char *where(struct vsim *s, const struct vrunner *r, char *buf, siz
     const struct braid_channel_plan *ch = &in->plan->channels[r->ch];
     if (r->pc < ch->nsteps)
         braid__plan_step_str(&ch->steps[r->pc], step, sizeof(step));
-    snprintf(buf, len, "%s%s rank %d channel %d step %u (%s)", s->p2p ? braid__coll_name(in->plan->coll) : "",
-             s->p2p ? " plan on" : "", in->rank, r->ch, r->pc, step);
+    /* Send/recv pairs may hold two plans of one rank: say which. */
+    snprintf(buf, len, "%s%srank %d channel %d step %u (%s)",
+             s->p2p ? braid__coll_name(in->plan->coll) : "", s->p2p ? " plan on " : "", in->rank,
+             r->ch, r->pc, step);
     return buf;
 }
 
@@ -92,8 +94,7 @@ static braid_result_t set_store(struct vsim *s, struct vval *v, const uint32_t *
             cap *= 2;
         uint32_t *a = realloc(s->arena, cap * sizeof(*a));
         if (!a)
-            return braid__err(BRAID_ERR_NO_MEMORY, "plan verify: no memory for %zu rank sets",
-                              cap);
+            return braid__err(BRAID_ERR_NO_MEMORY, "plan verify: no memory for %zu rank sets", cap);
         s->arena = a;
         s->arena_cap = cap;
     }
@@ -104,8 +105,8 @@ static braid_result_t set_store(struct vsim *s, struct vval *v, const uint32_t *
 }
 
 /* out = a's set plus b's; returns 1 and the first repeated rank in *dup if they overlap. */
-int braid__vsim_union(struct vsim *s, const struct vval *a, const struct vval *b,
-                      struct vval *out, uint32_t *dup, braid_result_t *res)
+int braid__vsim_union(struct vsim *s, const struct vval *a, const struct vval *b, struct vval *out,
+                      uint32_t *dup, braid_result_t *res)
 {
     const uint32_t *x = braid__vsim_iv(s, a), *y = braid__vsim_iv(s, b);
     uint32_t nx = a->nint, ny = b->nint, i = 0, j = 0, n = 0;
@@ -120,7 +121,8 @@ int braid__vsim_union(struct vsim *s, const struct vval *a, const struct vval *b
         s->tmp_cap = need;
     }
     while (i < nx || j < ny) {
-        const uint32_t *next = (j >= ny || (i < nx && x[2 * i] < y[2 * j])) ? &x[2 * i++] : &y[2 * j++];
+        const uint32_t *next =
+            (j >= ny || (i < nx && x[2 * i] < y[2 * j])) ? &x[2 * i++] : &y[2 * j++];
         if (n && next[0] < s->tmp[2 * n - 1]) {
             *dup = next[0];
             return 1;
@@ -237,12 +239,12 @@ static braid_result_t build_all(enum braid_algo algo, const struct braid_plan_ar
         /* Rank 0's plan predicts the others' size closely; refuse before allocating them. */
         size_t guess = r == 0 ? total * (size_t)args->nranks : total;
         if (guess > BRAID_PLAN_VERIFY_MAX_STEPS) {
-            braid_result_t res = braid__err(
-                BRAID_ERR_NOT_SUPPORTED,
-                "plan verify: %s %s over %d ranks has more than %u steps (about %zu); "
-                "too large to verify in bounded memory, try fewer ranks or channels",
-                braid__algo_get(algo)->name, braid__coll_name(args->coll), args->nranks,
-                BRAID_PLAN_VERIFY_MAX_STEPS, guess);
+            braid_result_t res =
+                braid__err(BRAID_ERR_NOT_SUPPORTED,
+                           "plan verify: %s %s over %d ranks has more than %u steps (about %zu); "
+                           "too large to verify in bounded memory, try fewer ranks or channels",
+                           braid__algo_get(algo)->name, braid__coll_name(args->coll), args->nranks,
+                           BRAID_PLAN_VERIFY_MAX_STEPS, guess);
             if (msg && msglen)
                 snprintf(msg, msglen, "%s", braid__err_text());
             return res;

@@ -81,19 +81,21 @@ static struct vval input_value(const struct vinst *in, uint32_t b, uint32_t gp)
 }
 
 /* Reads output block a, which must have been written (or alias an input). */
-static braid_result_t read_output(struct vsim *s, const struct vrunner *r, uint32_t a,
-                                  uint32_t gp, struct vval *v)
+static braid_result_t read_output(struct vsim *s, const struct vrunner *r, uint32_t a, uint32_t gp,
+                                  struct vval *v)
 {
     const struct vinst *in = &s->inst[r->inst];
     if (in->plan->coll == BRAID_COLL_SEND)
-        return braid__vsim_fail_at(s, r, "a send plan uses OUTPUT, but send has no receive "
+        return braid__vsim_fail_at(s, r,
+                                   "a send plan uses OUTPUT, but send has no receive "
                                    "buffer");
     *v = in->cells[a * s->npc + gp];
     if (v->written)
         return BRAID_SUCCESS;
     int b = out_alias(s, in, a);
     if (b < 0)
-        return braid__vsim_fail_at(s, r, "reads output block %u piece %u before any step "
+        return braid__vsim_fail_at(s, r,
+                                   "reads output block %u piece %u before any step "
                                    "wrote it",
                                    a, gp);
     *v = input_value(in, (uint32_t)b, gp);
@@ -107,7 +109,8 @@ static braid_result_t read_input(struct vsim *s, const struct vrunner *r, uint32
     if (in->plan->coll == BRAID_COLL_RECV)
         return braid__vsim_fail_at(s, r, "a recv plan reads INPUT, but recv has no send buffer");
     if (s->coll == BRAID_COLL_BROADCAST && in->rank != s->root)
-        return braid__vsim_fail_at(s, r, "reads INPUT on a non-root rank; broadcast reads the "
+        return braid__vsim_fail_at(s, r,
+                                   "reads INPUT on a non-root rank; broadcast reads the "
                                    "send buffer on the root only");
     int a = in_alias(s, in, b);
     if (a >= 0)
@@ -127,7 +130,8 @@ static braid_result_t read_peer(struct vsim *s, const struct vrunner *r, int32_t
         return BRAID_SUCCESS;
     char got[160];
     braid__vsim_value_str(s, v, got, sizeof(got));
-    return braid__vsim_fail_at(s, r, "mismatched message: expects piece %u from rank %u but "
+    return braid__vsim_fail_at(s, r,
+                               "mismatched message: expects piece %u from rank %u but "
                                "receives %s (sender and receiver disagree on the order)",
                                gp, peer, got);
 }
@@ -152,7 +156,8 @@ static braid_result_t reduce(struct vsim *s, const struct vrunner *r, const stru
                                    braid__coll_name(s->coll));
     if (a->final || b->final) {
         two_str(s, a, b, x, y, sizeof(x));
-        return braid__vsim_fail_at(s, r, "reduces a finalized value (%s + %s): the post-op "
+        return braid__vsim_fail_at(s, r,
+                                   "reduces a finalized value (%s + %s): the post-op "
                                    "would run before the sum is complete",
                                    x, y);
     }
@@ -164,7 +169,8 @@ static braid_result_t reduce(struct vsim *s, const struct vrunner *r, const stru
     braid_result_t res = BRAID_SUCCESS;
     if (braid__vsim_union(s, a, b, out, &dup, &res)) {
         two_str(s, a, b, x, y, sizeof(x));
-        return braid__vsim_fail_at(s, r, "duplicated contribution: rank %u's input would be "
+        return braid__vsim_fail_at(s, r,
+                                   "duplicated contribution: rank %u's input would be "
                                    "counted twice (%s + %s)",
                                    dup, x, y);
     }
@@ -180,14 +186,16 @@ static braid_result_t finalize(struct vsim *s, const struct vrunner *r, struct v
                                    braid__coll_name(s->coll));
     if (v->final) {
         two_str(s, v, NULL, x, NULL, sizeof(x));
-        return braid__vsim_fail_at(s, r, "finalizes %s a second time (the post-op would run "
+        return braid__vsim_fail_at(s, r,
+                                   "finalizes %s a second time (the post-op would run "
                                    "twice)",
                                    x);
     }
     uint32_t size = braid__vsim_set_size(s, v, (uint32_t)s->nranks, &missing);
     if (size != (uint32_t)s->nranks) {
         two_str(s, v, NULL, x, NULL, sizeof(x));
-        return braid__vsim_fail_at(s, r, "finalizes %s with %u of %d contributions (rank %u "
+        return braid__vsim_fail_at(s, r,
+                                   "finalizes %s with %u of %d contributions (rank %u "
                                    "missing)",
                                    x, size, s->nranks, missing);
     }
@@ -239,7 +247,8 @@ static braid_result_t write_dst(struct vsim *s, const struct vrunner *r, struct 
     const struct vinst *in = &s->inst[r->inst];
     if (ref.kind == BRAID_REF_OUTPUT) {
         if (in->plan->coll == BRAID_COLL_SEND)
-            return braid__vsim_fail_at(s, r, "a send plan writes OUTPUT, but send has no "
+            return braid__vsim_fail_at(s, r,
+                                       "a send plan writes OUTPUT, but send has no "
                                        "receive buffer");
         struct vval *cell = &in->cells[ref.index * s->npc + v->piece];
         *cell = *v;
@@ -324,13 +333,14 @@ static braid_result_t check_deadlock(struct vsim *s)
         const struct vfifo *f = &s->fifos[r->wait_fifo];
         int peer = s->inst[s->runners[r->wait_send ? f->receiver : f->sender].inst].rank;
         off += (size_t)snprintf(buf + off, sizeof(buf) - off,
-                                "%srank %d channel %d step %u waits %s rank %d", stuck > 1 ? "; " : "",
-                                s->inst[r->inst].rank, r->ch, r->pc,
+                                "%srank %d channel %d step %u waits %s rank %d",
+                                stuck > 1 ? "; " : "", s->inst[r->inst].rank, r->ch, r->pc,
                                 r->wait_send ? "for a free slot to" : "for a message from", peer);
     }
     if (!stuck)
         return BRAID_SUCCESS;
-    return braid__vsim_fail(s, "deadlock: %d (rank, channel) step lists cannot progress with "
+    return braid__vsim_fail(s,
+                            "deadlock: %d (rank, channel) step lists cannot progress with "
                             "%d-slot FIFOs: %s%s",
                             stuck, SLOTS, buf, stuck > 4 ? "; ..." : "");
 }
@@ -344,7 +354,8 @@ static braid_result_t check_leftovers(struct vsim *s)
             continue;
         char v[160];
         braid__vsim_value_str(s, &f->slot[f->head], v, sizeof(v));
-        return braid__vsim_fail(s, "leftover messages: rank %u sent %u message(s) to rank %u on "
+        return braid__vsim_fail(s,
+                                "leftover messages: rank %u sent %u message(s) to rank %u on "
                                 "channel %u that were never received (first: %s)",
                                 key->src, f->count, key->dst, key->ch, v);
     }
@@ -383,7 +394,8 @@ static braid_result_t check_output(struct vsim *s, const struct vinst *in, uint3
     if (!got.written) {
         int b = out_alias(s, in, a);
         if (b < 0)
-            return braid__vsim_fail(s, "rank %d output block %u piece %u (channel %u piece %u) "
+            return braid__vsim_fail(s,
+                                    "rank %d output block %u piece %u (channel %u piece %u) "
                                     "is never written",
                                     in->rank, a, gp, gp / (uint32_t)s->npieces,
                                     gp % (uint32_t)s->npieces);
@@ -395,8 +407,8 @@ static braid_result_t check_output(struct vsim *s, const struct vinst *in, uint3
     char g[160], w[160];
     braid__vsim_value_str(s, &got, g, sizeof(g));
     braid__vsim_value_str(s, &want, w, sizeof(w));
-    return braid__vsim_fail(s, "rank %d output block %u piece %u holds %s; expected %s%s",
-                            in->rank, a, gp, g, w,
+    return braid__vsim_fail(s, "rank %d output block %u piece %u holds %s; expected %s%s", in->rank,
+                            a, gp, g, w,
                             want.final && !got.final ? " (a FINAL flag is missing)" : "");
 }
 

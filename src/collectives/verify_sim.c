@@ -34,8 +34,8 @@ static braid_result_t check_plan(struct vsim *s, const struct braid_plan *p, int
         return braid__vsim_fail(s, "%s %d: no plan (NULL or never built)", kind, i);
     coll_blocks(p->coll, p->nranks, &in, &out);
     if (s->p2p ? !is_p2p(p->coll) : p->coll != s->coll)
-        return braid__vsim_fail(s, "%s %d's plan is for %s, %s 0's for %s: plans disagree", kind,
-                                i, braid__coll_name(p->coll), kind, braid__coll_name(s->coll));
+        return braid__vsim_fail(s, "%s %d's plan is for %s, %s 0's for %s: plans disagree", kind, i,
+                                braid__coll_name(p->coll), kind, braid__coll_name(s->coll));
     if (p->nranks != s->nranks || p->nchannels != s->nchannels || p->npieces != s->npieces)
         return braid__vsim_fail(s,
                                 "%s %d's plan has %d ranks, %d channels, %d pieces; %s 0's has "
@@ -43,10 +43,11 @@ static braid_result_t check_plan(struct vsim *s, const struct braid_plan *p, int
                                 kind, i, p->nranks, p->nchannels, p->npieces, kind, s->nranks,
                                 s->nchannels, s->npieces);
     if (p->rank < 0 || p->rank >= p->nranks || (!s->p2p && p->rank != i))
-        return braid__vsim_fail(s, "plan %d says it is rank %d of %d; plans[r] must be rank r's",
-                                i, p->rank, p->nranks);
+        return braid__vsim_fail(s, "plan %d says it is rank %d of %d; plans[r] must be rank r's", i,
+                                p->rank, p->nranks);
     if (p->in_blocks != in || p->out_blocks != out)
-        return braid__vsim_fail(s, "rank %d's %s plan has %d input and %d output blocks; %s takes "
+        return braid__vsim_fail(s,
+                                "rank %d's %s plan has %d input and %d output blocks; %s takes "
                                 "%d and %d",
                                 p->rank, braid__coll_name(p->coll), p->in_blocks, p->out_blocks,
                                 braid__coll_name(p->coll), in, out);
@@ -200,8 +201,8 @@ static braid_result_t add_runner_peers(struct vsim *s, struct vrunner *r, uint32
             r->nsend++;
             BRAID_CHECK(grow((void **)&s->keys, fifo_cap, s->nfifos + 1, sizeof(*s->keys)));
             e->fifo = (uint32_t)s->nfifos;
-            s->keys[s->nfifos++] = (struct vkey){(uint32_t)s->inst[r->inst].rank,
-                                                 (uint32_t)r->ch, e->rank, e->fifo};
+            s->keys[s->nfifos++] =
+                (struct vkey){(uint32_t)s->inst[r->inst].rank, (uint32_t)r->ch, e->rank, e->fifo};
         }
     }
     return BRAID_SUCCESS;
@@ -224,7 +225,8 @@ static braid_result_t wire_receivers(struct vsim *s)
                                         me, e->rank, r->ch, e->rank, me);
             struct vfifo *f = &s->fifos[hit->fifo];
             if (f->receiver >= 0)
-                return braid__vsim_fail(s, "two plans of rank %u receive from rank %u on channel "
+                return braid__vsim_fail(s,
+                                        "two plans of rank %u receive from rank %u on channel "
                                         "%d; messages could not be matched",
                                         me, e->rank, r->ch);
             f->receiver = id;
@@ -247,8 +249,7 @@ static braid_result_t wire(struct vsim *s)
     uint32_t *peers = NULL;
     braid_result_t res = BRAID_SUCCESS;
     for (int id = 0; id < s->nrunners && res == BRAID_SUCCESS; id++)
-        res = add_runner_peers(s, &s->runners[id], &peers, &peer_cap, &nents, &ent_cap,
-                               &fifo_cap);
+        res = add_runner_peers(s, &s->runners[id], &peers, &peer_cap, &nents, &ent_cap, &fifo_cap);
     free(peers);
     BRAID_CHECK(res);
     s->fifos = calloc(s->nfifos ? s->nfifos : 1, sizeof(*s->fifos));
@@ -266,7 +267,8 @@ static braid_result_t wire(struct vsim *s)
         }
     for (size_t k = 1; k < s->nfifos; k++)
         if (key_cmp(&s->keys[k - 1], &s->keys[k]) == 0)
-            return braid__vsim_fail(s, "two plans of rank %u send to rank %u on channel %u; "
+            return braid__vsim_fail(s,
+                                    "two plans of rank %u send to rank %u on channel %u; "
                                     "messages could not be matched",
                                     s->keys[k].src, s->keys[k].dst, s->keys[k].ch);
     for (int id = 0; id < s->nrunners; id++)
@@ -290,12 +292,12 @@ braid_result_t braid__vsim_setup(struct vsim *s, struct braid_plan *const *plans
     s->inplace = inplace && !s->p2p;
     coll_blocks(s->coll, s->nranks, &s->in_blocks, &s->out_blocks);
     if (s->nchannels < 1 || s->nchannels > 64 || s->npieces < 1 || s->nranks < 1)
-        return braid__vsim_fail(s, "plan 0 has %d ranks, %d channels and %d pieces; each must be "
+        return braid__vsim_fail(s,
+                                "plan 0 has %d ranks, %d channels and %d pieces; each must be "
                                 "at least 1 (channels at most 64)",
                                 s->nranks, s->nchannels, s->npieces);
     if (!s->p2p && n != s->nranks)
-        return braid__vsim_fail(s, "%d plans given for %d ranks; pass one per rank", n,
-                                s->nranks);
+        return braid__vsim_fail(s, "%d plans given for %d ranks; pass one per rank", n, s->nranks);
     s->npc = (uint32_t)s->nchannels * (uint32_t)s->npieces;
     s->ninst = n;
     s->nrunners = n * s->nchannels;
@@ -313,8 +315,8 @@ braid_result_t braid__vsim_setup(struct vsim *s, struct braid_plan *const *plans
             return braid__err(BRAID_ERR_NO_MEMORY, "plan verify: no memory for outputs");
     }
     for (int id = 0; id < s->nrunners; id++)
-        s->runners[id] = (struct vrunner){.inst = id / s->nchannels, .ch = id % s->nchannels,
-                                          .wait_fifo = -1};
+        s->runners[id] =
+            (struct vrunner){.inst = id / s->nchannels, .ch = id % s->nchannels, .wait_fifo = -1};
     BRAID_CHECK(check_steps(s));
     return wire(s);
 }

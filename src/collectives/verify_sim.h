@@ -13,11 +13,11 @@
 /* A symbolic value: the sum over `ranks` of piece `piece` of input block `block`. 28 bytes. */
 struct vval {
     uint32_t block;
-    uint32_t piece;   /* global: channel * npieces + piece */
-    uint16_t nint;    /* intervals in the rank set */
-    uint8_t final;    /* the post-op was applied */
-    uint8_t written;  /* for output cells: a step stored a value here */
-    uint32_t iv[4];   /* nint <= 2: [lo, hi) pairs; else iv[0] = offset in the arena */
+    uint32_t piece;  /* global: channel * npieces + piece */
+    uint16_t nint;   /* intervals in the rank set */
+    uint8_t final;   /* the post-op was applied */
+    uint8_t written; /* for output cells: a step stored a value here */
+    uint32_t iv[4];  /* nint <= 2: [lo, hi) pairs; else iv[0] = offset in the arena */
 };
 
 /* A FIFO from one (rank, channel) to another, as a ring buffer of the minimum depth. */
@@ -25,9 +25,9 @@ struct vfifo {
     struct vval slot[BRAID_PLAN_MIN_SLOTS];
     uint8_t head;
     uint8_t count;
-    int32_t sender;   /* runner ids */
+    int32_t sender; /* runner ids */
     int32_t receiver;
-    int32_t waiting;  /* runner blocked on this FIFO, or -1 */
+    int32_t waiting; /* runner blocked on this FIFO, or -1 */
 };
 
 /* One sender-side FIFO key, sorted to find a receiver's FIFO by binary search. */
@@ -98,8 +98,8 @@ braid_result_t braid__vsim_fail(struct vsim *s, const char *fmt, ...)
 braid_result_t braid__vsim_fail_at(struct vsim *s, const struct vrunner *r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void braid__vsim_value_str(const struct vsim *s, const struct vval *v, char *buf, size_t len);
-int braid__vsim_union(struct vsim *s, const struct vval *a, const struct vval *b,
-                      struct vval *out, uint32_t *dup, braid_result_t *res);
+int braid__vsim_union(struct vsim *s, const struct vval *a, const struct vval *b, struct vval *out,
+                      uint32_t *dup, braid_result_t *res);
 int braid__vsim_set_is(const struct vsim *s, const struct vval *v, uint32_t lo, uint32_t hi);
 uint32_t braid__vsim_set_size(const struct vsim *s, const struct vval *v, uint32_t n,
                               uint32_t *missing);

@@ -10,10 +10,12 @@
 #ifndef BRAID_GIT_HASH
 #define BRAID_GIT_HASH "unknown"
 #endif
-#ifdef BRAID_HAVE_CUDA
-#define BRAID_CUDA_STATE "cuda on"
+/* The device executor is its own build option; until it is compiled in, buffers are host
+ * memory only. */
+#ifdef BRAID_WITH_DEVICE_EXEC
+#define BRAID_CUDA_STATE "host + cuda executors"
 #else
-#define BRAID_CUDA_STATE "cuda off"
+#define BRAID_CUDA_STATE "host executor"
 #endif
 
 int braid_version(void)
@@ -24,7 +26,7 @@ int braid_version(void)
 const char *braid_version_string(void)
 {
 #define STR2(x) #x
-#define STR(x) STR2(x)
+#define STR(x)  STR2(x)
     return STR(BRAID_VERSION_MAJOR) "." STR(BRAID_VERSION_MINOR) "." STR(
         BRAID_VERSION_PATCH) " (git " BRAID_GIT_HASH ", " BRAID_CUDA_STATE ")";
 #undef STR
@@ -34,20 +36,33 @@ const char *braid_version_string(void)
 const char *braid_result_string(braid_result_t result)
 {
     switch (result) {
-    case BRAID_SUCCESS: return "BRAID_SUCCESS: no error";
-    case BRAID_IN_PROGRESS: return "BRAID_IN_PROGRESS: operation still in progress";
-    case BRAID_ERR_INVALID_ARGUMENT: return "BRAID_ERR_INVALID_ARGUMENT: invalid argument";
-    case BRAID_ERR_INVALID_USAGE: return "BRAID_ERR_INVALID_USAGE: invalid usage";
-    case BRAID_ERR_SYSTEM: return "BRAID_ERR_SYSTEM: system error";
-    case BRAID_ERR_INTERNAL: return "BRAID_ERR_INTERNAL: internal error (a bug in braid)";
-    case BRAID_ERR_REMOTE: return "BRAID_ERR_REMOTE: a remote rank failed or disagreed";
-    case BRAID_ERR_TIMEOUT: return "BRAID_ERR_TIMEOUT: timed out";
-    case BRAID_ERR_NOT_SUPPORTED: return "BRAID_ERR_NOT_SUPPORTED: not supported";
-    case BRAID_ERR_NO_MEMORY: return "BRAID_ERR_NO_MEMORY: out of memory";
-    case BRAID_ERR_ABORTED: return "BRAID_ERR_ABORTED: the comm was aborted";
-    case BRAID_ERR_VERSION_MISMATCH: return "BRAID_ERR_VERSION_MISMATCH: ranks run different "
-                                            "braid versions";
-    case BRAID_ERR_AUTH: return "BRAID_ERR_AUTH: job secret mismatch";
+    case BRAID_SUCCESS:
+        return "BRAID_SUCCESS: no error";
+    case BRAID_IN_PROGRESS:
+        return "BRAID_IN_PROGRESS: operation still in progress";
+    case BRAID_ERR_INVALID_ARGUMENT:
+        return "BRAID_ERR_INVALID_ARGUMENT: invalid argument";
+    case BRAID_ERR_INVALID_USAGE:
+        return "BRAID_ERR_INVALID_USAGE: invalid usage";
+    case BRAID_ERR_SYSTEM:
+        return "BRAID_ERR_SYSTEM: system error";
+    case BRAID_ERR_INTERNAL:
+        return "BRAID_ERR_INTERNAL: internal error (a bug in braid)";
+    case BRAID_ERR_REMOTE:
+        return "BRAID_ERR_REMOTE: a remote rank failed or disagreed";
+    case BRAID_ERR_TIMEOUT:
+        return "BRAID_ERR_TIMEOUT: timed out";
+    case BRAID_ERR_NOT_SUPPORTED:
+        return "BRAID_ERR_NOT_SUPPORTED: not supported";
+    case BRAID_ERR_NO_MEMORY:
+        return "BRAID_ERR_NO_MEMORY: out of memory";
+    case BRAID_ERR_ABORTED:
+        return "BRAID_ERR_ABORTED: the comm was aborted";
+    case BRAID_ERR_VERSION_MISMATCH:
+        return "BRAID_ERR_VERSION_MISMATCH: ranks run different "
+               "braid versions";
+    case BRAID_ERR_AUTH:
+        return "BRAID_ERR_AUTH: job secret mismatch";
     }
     return "unknown braid result code";
 }

@@ -10,8 +10,8 @@
 #include "core/ifaces.h"
 #include "core/log.h"
 
-#define BS_MAGIC 0x42425350u /* "BBSP" */
-#define BS_WIRE 1
+#define BS_MAGIC    0x42425350u /* "BBSP" */
+#define BS_WIRE     1
 #define BS_SLICE_MS 100
 
 /* First frame on every connection between two ranks. */
@@ -63,8 +63,8 @@ struct braid_bootstrap {
 static const char *peer_name(const struct braid_bootstrap *bs, int peer, char *buf, size_t len)
 {
     char addr[BRAID_ADDR_STRLEN];
-    snprintf(buf, len, "rank %d (%s)", peer, braid__addr_str(&bs->peer_addrs[peer], addr,
-                                                             sizeof(addr)));
+    snprintf(buf, len, "rank %d (%s)", peer,
+             braid__addr_str(&bs->peer_addrs[peer], addr, sizeof(addr)));
     return buf;
 }
 
@@ -143,8 +143,8 @@ static braid_result_t accept_peer(struct braid_bootstrap *bs)
     int fd;
     BRAID_CHECK(braid__sock_accept(bs->listen_fd, bs->timeout_ms, bs->abort_flag, &fd));
     struct bs_hello hello;
-    braid_result_t res = braid__sock_recv(fd, &hello, sizeof(hello), bs->timeout_ms,
-                                          bs->abort_flag, "a connecting rank");
+    braid_result_t res = braid__sock_recv(fd, &hello, sizeof(hello), bs->timeout_ms, bs->abort_flag,
+                                          "a connecting rank");
     if (res == BRAID_ERR_ABORTED) {
         close(fd);
         return res;
@@ -184,12 +184,13 @@ static braid_result_t read_message(struct braid_bootstrap *bs, int i)
         bs->closed[peer] = 1;
         return BRAID_SUCCESS;
     }
-    BRAID_CHECK(braid__sock_recv(bs->in[i].fd, &h, sizeof(h), bs->timeout_ms, bs->abort_flag,
-                                 what));
+    BRAID_CHECK(
+        braid__sock_recv(bs->in[i].fd, &h, sizeof(h), bs->timeout_ms, bs->abort_flag, what));
     if (h.magic != BS_MAGIC || h.len > BRAID_BOOTSTRAP_MAX_MSG)
-        return braid__err(BRAID_ERR_REMOTE, "bootstrap frame from %s is malformed (magic %#x, "
-                          "length %llu, bound %u)", what, h.magic, (unsigned long long)h.len,
-                          BRAID_BOOTSTRAP_MAX_MSG);
+        return braid__err(BRAID_ERR_REMOTE,
+                          "bootstrap frame from %s is malformed (magic %#x, "
+                          "length %llu, bound %u)",
+                          what, h.magic, (unsigned long long)h.len, BRAID_BOOTSTRAP_MAX_MSG);
     struct bs_msg *m = malloc(sizeof(*m) + h.len);
     if (!m)
         return braid__err(BRAID_ERR_NO_MEMORY, "bootstrap: no memory for %llu bytes from %s",
@@ -197,8 +198,8 @@ static braid_result_t read_message(struct braid_bootstrap *bs, int i)
     m->peer = peer;
     m->tag = h.tag;
     m->len = h.len;
-    braid_result_t res = braid__sock_recv(bs->in[i].fd, m->data, h.len, bs->timeout_ms,
-                                          bs->abort_flag, what);
+    braid_result_t res =
+        braid__sock_recv(bs->in[i].fd, m->data, h.len, bs->timeout_ms, bs->abort_flag, what);
     if (res != BRAID_SUCCESS) {
         free(m);
         BRAID_CHECK(res);
@@ -239,12 +240,12 @@ static braid_result_t connect_peer(struct braid_bootstrap *bs, int peer)
 {
     int fd;
     BRAID_CHECK(braid__sock_connect(&bs->peer_addrs[peer], bs->timeout_ms, bs->abort_flag, &fd));
-    struct bs_hello hello = {.magic = BS_MAGIC, .wire = BS_WIRE, .from = bs->rank,
-                             .nranks = bs->nranks};
+    struct bs_hello hello = {
+        .magic = BS_MAGIC, .wire = BS_WIRE, .from = bs->rank, .nranks = bs->nranks};
     memcpy(hello.secret, bs->secret, BRAID_SECRET_BYTES);
     char what[128];
-    braid_result_t res = braid__sock_send(fd, &hello, sizeof(hello), bs->timeout_ms,
-                                          bs->abort_flag, peer_name(bs, peer, what, sizeof(what)));
+    braid_result_t res = braid__sock_send(fd, &hello, sizeof(hello), bs->timeout_ms, bs->abort_flag,
+                                          peer_name(bs, peer, what, sizeof(what)));
     if (res != BRAID_SUCCESS) {
         close(fd);
         BRAID_CHECK(res);
@@ -312,8 +313,8 @@ static struct bs_msg *take_queued(struct braid_bootstrap *bs, int peer, uint64_t
     return m;
 }
 
-braid_result_t braid__bootstrap_recv(struct braid_bootstrap *bs, int peer, uint64_t tag,
-                                     void *data, size_t len)
+braid_result_t braid__bootstrap_recv(struct braid_bootstrap *bs, int peer, uint64_t tag, void *data,
+                                     size_t len)
 {
     char what[128];
     uint64_t deadline = braid__now_ms() + (uint64_t)bs->timeout_ms;
@@ -322,23 +323,26 @@ braid_result_t braid__bootstrap_recv(struct braid_bootstrap *bs, int peer, uint6
         if (m) {
             braid_result_t res = BRAID_SUCCESS;
             if (m->len != len)
-                res = braid__err(BRAID_ERR_REMOTE, "bootstrap message from %s (tag %#llx) has "
+                res = braid__err(BRAID_ERR_REMOTE,
+                                 "bootstrap message from %s (tag %#llx) has "
                                  "%zu bytes, expected %zu: the ranks disagree on the call",
-                                 peer_name(bs, peer, what, sizeof(what)),
-                                 (unsigned long long)tag, m->len, len);
+                                 peer_name(bs, peer, what, sizeof(what)), (unsigned long long)tag,
+                                 m->len, len);
             else
                 memcpy(data, m->data, len);
             free(m);
             return res;
         }
         if (bs->closed[peer])
-            return braid__err(BRAID_ERR_REMOTE, "%s closed its bootstrap connection before "
+            return braid__err(BRAID_ERR_REMOTE,
+                              "%s closed its bootstrap connection before "
                               "sending what this rank waits for: it exited or failed",
                               peer_name(bs, peer, what, sizeof(what)));
         if (bs->abort_flag && atomic_load(bs->abort_flag))
             return braid__err(BRAID_ERR_ABORTED, "bootstrap receive: comm aborted");
         if (braid__now_ms() > deadline)
-            return braid__err(BRAID_ERR_TIMEOUT, "waited %d ms for a bootstrap message from %s; "
+            return braid__err(BRAID_ERR_TIMEOUT,
+                              "waited %d ms for a bootstrap message from %s; "
                               "it may have failed, hung, or be in a different call",
                               bs->timeout_ms, peer_name(bs, peer, what, sizeof(what)));
         int writable = 0;

@@ -15,14 +15,14 @@
 #include "core/net.h"
 #include "core/peer.h"
 
-#define BRAID_SECRET_BYTES 16
+#define BRAID_SECRET_BYTES      16
 #define BRAID_BOOTSTRAP_MAX_MSG (256u << 20)
 
 /* Message tags: the purpose in the top byte, a sequence below. */
 #define BRAID_TAG_ALLGATHER (1ull << 56)
-#define BRAID_TAG_BARRIER (2ull << 56)
-#define BRAID_TAG_CONNECT (3ull << 56)
-#define BRAID_TAG_SPLIT (4ull << 56)
+#define BRAID_TAG_BARRIER   (2ull << 56)
+#define BRAID_TAG_CONNECT   (3ull << 56)
+#define BRAID_TAG_SPLIT     (4ull << 56)
 
 /* The unique id's layout inside braid_unique_id_t. */
 struct braid_id_layout {
@@ -48,9 +48,9 @@ braid_result_t braid__root_start(const union braid_sockaddr *addr, const uint8_t
                                  int timeout_ms, union braid_sockaddr *bound);
 
 /* Joins the job at the root: sends `self`, receives every rank's info into all[nranks]. */
-braid_result_t braid__root_join(const union braid_sockaddr *root, const uint8_t *secret,
-                               int rank, int nranks, int timeout_ms, const atomic_int *abort_flag,
-                               const struct braid_peer_info *self, struct braid_peer_info *all);
+braid_result_t braid__root_join(const union braid_sockaddr *root, const uint8_t *secret, int rank,
+                                int nranks, int timeout_ms, const atomic_int *abort_flag,
+                                const struct braid_peer_info *self, struct braid_peer_info *all);
 
 /* Creates this rank's listener on the interface that reaches `toward` (may be NULL). */
 braid_result_t braid__bootstrap_create(int rank, int nranks, const uint8_t *secret,
@@ -64,8 +64,8 @@ void braid__bootstrap_set_peers(struct braid_bootstrap *bs, const struct braid_p
 braid_result_t braid__bootstrap_send(struct braid_bootstrap *bs, int peer, uint64_t tag,
                                      const void *data, size_t len);
 /* Receives the message with `tag` from `peer`, which must be exactly len bytes. */
-braid_result_t braid__bootstrap_recv(struct braid_bootstrap *bs, int peer, uint64_t tag,
-                                     void *data, size_t len);
+braid_result_t braid__bootstrap_recv(struct braid_bootstrap *bs, int peer, uint64_t tag, void *data,
+                                     size_t len);
 /* Ring all-gather: all[rank * each .. +each) is this rank's part on entry. */
 braid_result_t braid__bootstrap_allgather(struct braid_bootstrap *bs, void *all, size_t each);
 braid_result_t braid__bootstrap_barrier(struct braid_bootstrap *bs);

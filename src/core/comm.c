@@ -3,6 +3,7 @@
  */
 #include "core/comm.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +69,17 @@ braid_result_t braid__comm_acquire(struct braid_comm *comm)
 {
     if (!comm)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT, "comm is NULL; pass a communicator from "
-                          "braid_comm_init_rank()");
+                                                      "braid_comm_init_rank()");
     pthread_mutex_lock(&registry_lock);
     int live = registry_find(comm) >= 0;
     if (live)
         atomic_fetch_add(&comm->busy, 1);
     pthread_mutex_unlock(&registry_lock);
     if (!live)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "comm %p is not a live communicator (it "
-                          "was destroyed or aborted, or never created)", (void *)comm);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "comm %p is not a live communicator (it "
+                          "was destroyed or aborted, or never created)",
+                          (void *)comm);
     braid__log_set_rank(comm->rank);
     return BRAID_SUCCESS;
 }
@@ -118,8 +121,8 @@ void braid__comm_self_info(struct braid_comm *comm, struct braid_peer_info *info
 {
     memset(info, 0, sizeof(*info));
     info->magic = BRAID_PEER_MAGIC;
-    info->version_code = braid__test_version_override ? braid__test_version_override
-                                                      : braid_version();
+    info->version_code =
+        braid__test_version_override ? braid__test_version_override : braid_version();
     snprintf(info->build, sizeof(info->build), "%s", braid_version_string());
     info->rank = comm->rank;
     info->nranks = comm->nranks;
@@ -149,9 +152,23 @@ static const char *shared_diff(const struct braid_shared_settings *a,
     return NULL;
 }
 
+/* Ranks of the comm on this host against the cores this process may run on. */
+static void choose_spin(struct braid_comm *comm)
+{
+    int local = 0;
+    for (int r = 0; r < comm->nranks; r++)
+        local += comm->peers[r].host_hash == comm->peers[comm->rank].host_hash;
+    cpu_set_t set;
+    int cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    comm->spin_ns = local > cores ? 0 : 20000;
+    BRAID_INFO(INIT, "%d rank(s) on this host, %d core(s): %s before yielding", local, cores,
+               comm->spin_ns ? "spin 20 us" : "no spinning (oversubscribed)");
+}
+
 braid_result_t braid__comm_check_peers(struct braid_comm *comm)
 {
     const struct braid_peer_info *me = &comm->peers[comm->rank];
+    choose_spin(comm);
     for (int r = 0; r < comm->nranks; r++) {
         const struct braid_peer_info *p = &comm->peers[r];
         if (p->magic != BRAID_PEER_MAGIC || p->rank != r)
@@ -179,14 +196,13 @@ void braid__comm_set_error(struct braid_comm *comm, braid_result_t res)
     atomic_compare_exchange_strong(&comm->async_error, &expected, (int)res);
 }
 
-braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll,
-                                enum braid_algo algo, int nchannels, int root,
-                                const struct braid_plan **out)
+braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll, enum braid_algo algo,
+                                int nchannels, int root, struct braid_plan_entry **out)
 {
     for (int i = 0; i < comm->nplans; i++) {
         struct braid_plan_entry *e = comm->plans[i];
         if (e->coll == coll && e->algo == algo && e->nchannels == nchannels && e->root == root) {
-            *out = &e->plan;
+            *out = e;
             return BRAID_SUCCESS;
         }
     }
@@ -201,8 +217,11 @@ braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll,
     struct braid_plan_entry *e = calloc(1, sizeof(*e));
     if (!e)
         return braid__err(BRAID_ERR_NO_MEMORY, "plan cache: out of memory");
-    struct braid_plan_args args = {.coll = coll, .nranks = comm->nranks, .rank = comm->rank,
-                                   .root = root, .nchannels = nchannels};
+    struct braid_plan_args args = {.coll = coll,
+                                   .nranks = comm->nranks,
+                                   .rank = comm->rank,
+                                   .root = root,
+                                   .nchannels = nchannels};
     braid_result_t res = braid__plan_build(algo, &args, &e->plan);
     if (res != BRAID_SUCCESS) {
         free(e);
@@ -214,9 +233,51 @@ braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll,
     e->nchannels = nchannels;
     e->root = root;
     comm->nplans++;
-    BRAID_INFO(PLAN, "built %s plan for %s: %d channel(s), root %d",
-               braid__algo_get(algo)->name, braid__coll_name(coll), nchannels, root);
-    *out = &e->plan;
+    BRAID_INFO(PLAN, "built %s plan for %s: %d channel(s), root %d", braid__algo_get(algo)->name,
+               braid__coll_name(coll), nchannels, root);
+    *out = e;
+    return BRAID_SUCCESS;
+}
+
+braid_result_t braid__plan_entry_bind(struct braid_comm *comm, struct braid_plan_entry *e)
+{
+    int n = comm->nranks, nch = e->plan.nchannels, total = 0;
+    uint8_t *flags = calloc((size_t)nch * (size_t)n, 1);
+    e->use_start = calloc((size_t)nch + 1, sizeof(int));
+    if (!flags || !e->use_start) {
+        free(flags);
+        return braid__err(BRAID_ERR_NO_MEMORY, "plan: out of memory");
+    }
+    for (int c = 0; c < nch; c++) {
+        braid__plan_peers(&e->plan, c, flags + (size_t)c * n);
+        for (int r = 0; r < n; r++)
+            total += (flags[(size_t)c * n + r] & 1) + ((flags[(size_t)c * n + r] >> 1) & 1);
+    }
+    e->conns = calloc((size_t)total + 1, sizeof(*e->conns));
+    if (!e->conns) {
+        free(flags);
+        return braid__err(BRAID_ERR_NO_MEMORY, "plan: out of memory");
+    }
+    int k = 0;
+    for (int c = 0; c < nch; c++) {
+        e->use_start[c] = k;
+        for (int r = 0; r < n; r++)
+            for (int dir = 0; dir < 2; dir++)
+                if (flags[(size_t)c * n + r] & (1 << dir)) {
+                    e->conns[k] = *braid__conn_slot(comm, dir, c, r);
+                    if (!e->conns[k]) {
+                        free(flags);
+                        return braid__err(BRAID_ERR_INTERNAL,
+                                          "plan: channel %d has no %s "
+                                          "connector for rank %d",
+                                          c, dir ? "receive" : "send", r);
+                    }
+                    k++;
+                }
+    }
+    e->use_start[nch] = k;
+    e->bound = 1;
+    free(flags);
     return BRAID_SUCCESS;
 }
 
@@ -229,6 +290,8 @@ void braid__comm_free(struct braid_comm *comm)
     braid__bootstrap_destroy(comm->bs);
     for (int i = 0; i < comm->nplans; i++) {
         braid__plan_free(&comm->plans[i]->plan);
+        free(comm->plans[i]->conns);
+        free(comm->plans[i]->use_start);
         free(comm->plans[i]);
     }
     free(comm->plans);

@@ -26,12 +26,19 @@ struct braid_settings {
     char name[64];
 };
 
+struct braid_conn;
+
 struct braid_plan_entry {
     enum braid_coll coll;
     enum braid_algo algo;
     int nchannels;
     int root;
     struct braid_plan plan;
+    /* Filled once the plan's connectors exist: the connectors each channel uses, so a call
+     * needs no lookup or setup on the fast path. */
+    int bound;
+    struct braid_conn **conns; /* conns[use_start[c] .. use_start[c + 1]) for channel c */
+    int *use_start;            /* [nchannels + 1] */
 };
 
 struct braid_comm {
@@ -42,10 +49,10 @@ struct braid_comm {
     struct braid_settings settings;
     uint8_t secret[BRAID_SECRET_BYTES];
     struct braid_bootstrap *bs;
-    struct braid_peer_info *peers;     /* [nranks] */
-    struct braid_conn **conns;         /* [2][BRAID_MAX_CHANNELS][nranks], created lazily */
-    uint32_t *connect_seq;             /* [nranks]: setup exchanges done with each peer */
-    struct braid_plan_entry **plans;   /* plan cache; entries never move */
+    struct braid_peer_info *peers;   /* [nranks] */
+    struct braid_conn **conns;       /* [2][BRAID_MAX_CHANNELS][nranks], created lazily */
+    uint32_t *connect_seq;           /* [nranks]: setup exchanges done with each peer */
+    struct braid_plan_entry **plans; /* plan cache; entries never move */
     int nplans;
     int plans_cap;
     void *scratch; /* staging for plans that are not in-place safe */
@@ -54,6 +61,9 @@ struct braid_comm {
     atomic_int busy;        /* threads inside a public call on this comm */
     atomic_int async_error; /* BRAID_SUCCESS, BRAID_IN_PROGRESS, or what broke the comm */
     int finalized;
+    /* How long an idle wait spins before yielding the core: 0 when this host runs more ranks
+     * of the comm than it has cores, since spinning then only delays the rank we wait for. */
+    uint64_t spin_ns;
     uint64_t ncalls;
     pthread_t init_thread; /* non-blocking init */
     int init_thread_live;
@@ -66,8 +76,7 @@ struct braid_comm {
 static inline struct braid_conn **braid__conn_slot(struct braid_comm *comm, int dir, int channel,
                                                    int peer)
 {
-    return &comm->conns[((size_t)dir * BRAID_MAX_CHANNELS + (size_t)channel) * comm->nranks +
-                        peer];
+    return &comm->conns[((size_t)dir * BRAID_MAX_CHANNELS + (size_t)channel) * comm->nranks + peer];
 }
 
 /* Registry of live comms (lifecycle.c). acquire validates the handle and marks the comm busy;
@@ -97,9 +106,10 @@ void braid__comm_set_error(struct braid_comm *comm, braid_result_t res);
 void braid__comm_poison(struct braid_comm *comm);
 
 /* Returns the cached plan, building it on first use. */
-braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll,
-                                enum braid_algo algo, int nchannels, int root,
-                                const struct braid_plan **out);
+braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll, enum braid_algo algo,
+                                int nchannels, int root, struct braid_plan_entry **out);
+/* Records the connectors the plan uses (they must exist): sets entry->bound. */
+braid_result_t braid__plan_entry_bind(struct braid_comm *comm, struct braid_plan_entry *entry);
 
 /* Test hook: a version code other than 0 replaces this build's in peer info. */
 extern int braid__test_version_override;

@@ -74,32 +74,39 @@ static braid_result_t validate(struct braid_call *c)
     int n = c->comm->nranks;
     braid_result_t state = (braid_result_t)atomic_load(&c->comm->async_error);
     if (state == BRAID_IN_PROGRESS)
-        return braid__err(BRAID_ERR_INVALID_USAGE, "%s: the comm's non-blocking init has not "
-                          "finished; poll braid_comm_get_async_error() first", fn);
+        return braid__err(BRAID_ERR_INVALID_USAGE,
+                          "%s: the comm's non-blocking init has not "
+                          "finished; poll braid_comm_get_async_error() first",
+                          fn);
     if (state != BRAID_SUCCESS)
-        return braid__err(BRAID_ERR_INVALID_USAGE, "%s: the comm is broken by an earlier error "
-                          "(%s: %s); abort or destroy it", fn, braid_result_string(state),
-                          c->comm->last_error);
+        return braid__err(BRAID_ERR_INVALID_USAGE,
+                          "%s: the comm is broken by an earlier error "
+                          "(%s: %s); abort or destroy it",
+                          fn, braid_result_string(state), c->comm->last_error);
     if ((unsigned)c->dtype >= BRAID_NUM_DTYPES)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s: dtype %d is not a braid_dtype_t "
-                          "(valid: 0..%d)", fn, (int)c->dtype, BRAID_NUM_DTYPES - 1);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s: dtype %d is not a braid_dtype_t "
+                          "(valid: 0..%d)",
+                          fn, (int)c->dtype, BRAID_NUM_DTYPES - 1);
     if (reduces(c->coll) && (unsigned)c->op >= BRAID_NUM_OPS)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s: op %d is not a braid_op_t (valid: "
-                          "0..%d)", fn, (int)c->op, BRAID_NUM_OPS - 1);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s: op %d is not a braid_op_t (valid: "
+                          "0..%d)",
+                          fn, (int)c->op, BRAID_NUM_OPS - 1);
     int takes_root = c->coll == BRAID_COLL_BROADCAST || c->coll == BRAID_COLL_REDUCE ||
                      c->coll == BRAID_COLL_SEND || c->coll == BRAID_COLL_RECV;
     if (takes_root && (c->root < 0 || c->root >= n))
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s: %s %d is outside [0, %d)", fn,
-                          c->coll == BRAID_COLL_SEND || c->coll == BRAID_COLL_RECV ? "peer"
-                                                                                    : "root",
-                          c->root, n);
+        return braid__err(
+            BRAID_ERR_INVALID_ARGUMENT, "%s: %s %d is outside [0, %d)", fn,
+            c->coll == BRAID_COLL_SEND || c->coll == BRAID_COLL_RECV ? "peer" : "root", c->root, n);
     size_t esize = braid_dtype_size(c->dtype), in_blocks, out_blocks;
     block_counts(c->coll, n, &in_blocks, &out_blocks);
     size_t most = in_blocks > out_blocks ? in_blocks : out_blocks;
     if (c->count > SIZE_MAX / esize / most)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s: count %zu x %zu-byte %s x %zu blocks "
-                          "overflows the address space", fn, c->count, esize,
-                          braid_dtype_name(c->dtype), most);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s: count %zu x %zu-byte %s x %zu blocks "
+                          "overflows the address space",
+                          fn, c->count, esize, braid_dtype_name(c->dtype), most);
     if (c->count > 0 && needs_send(c) && !c->sendbuf)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s: sendbuf is NULL with count %zu", fn,
                           c->count);
@@ -115,8 +122,13 @@ static braid_result_t post(enum braid_coll coll, const void *sendbuf, void *recv
 {
     braid__err_clear();
     BRAID_CHECK(braid__comm_acquire(comm));
-    struct braid_call call = {.comm = comm, .coll = coll, .sendbuf = sendbuf,
-                              .recvbuf = recvbuf, .count = count, .dtype = dtype, .op = op,
+    struct braid_call call = {.comm = comm,
+                              .coll = coll,
+                              .sendbuf = sendbuf,
+                              .recvbuf = recvbuf,
+                              .count = count,
+                              .dtype = dtype,
+                              .op = op,
                               .root = root};
     braid_result_t res = validate(&call);
     if (res == BRAID_SUCCESS)
@@ -154,28 +166,23 @@ braid_result_t braid_broadcast(const void *sendbuf, void *recvbuf, size_t count,
                                braid_dtype_t dtype, int root, braid_comm_t comm,
                                braid_stream_t stream)
 {
-    return post(BRAID_COLL_BROADCAST, sendbuf, recvbuf, count, dtype, BRAID_SUM,
-                root, comm);
+    return post(BRAID_COLL_BROADCAST, sendbuf, recvbuf, count, dtype, BRAID_SUM, root, comm);
 }
 
-braid_result_t braid_reduce(const void *sendbuf, void *recvbuf, size_t count,
-                            braid_dtype_t dtype, braid_op_t op, int root, braid_comm_t comm,
-                            braid_stream_t stream)
+braid_result_t braid_reduce(const void *sendbuf, void *recvbuf, size_t count, braid_dtype_t dtype,
+                            braid_op_t op, int root, braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_REDUCE, sendbuf, recvbuf, count, dtype, op, root,
-                comm);
+    return post(BRAID_COLL_REDUCE, sendbuf, recvbuf, count, dtype, op, root, comm);
 }
 
 braid_result_t braid_send(const void *sendbuf, size_t count, braid_dtype_t dtype, int peer,
                           braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_SEND, sendbuf, NULL, count, dtype, BRAID_SUM, peer,
-                comm);
+    return post(BRAID_COLL_SEND, sendbuf, NULL, count, dtype, BRAID_SUM, peer, comm);
 }
 
 braid_result_t braid_recv(void *recvbuf, size_t count, braid_dtype_t dtype, int peer,
                           braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_RECV, NULL, recvbuf, count, dtype, BRAID_SUM, peer,
-                comm);
+    return post(BRAID_COLL_RECV, NULL, recvbuf, count, dtype, BRAID_SUM, peer, comm);
 }

@@ -59,7 +59,7 @@ braid_result_t braid_group_end(void)
     braid__err_clear();
     if (group.depth == 0)
         return braid__err(BRAID_ERR_INVALID_USAGE, "braid_group_end without a matching "
-                          "braid_group_start");
+                                                   "braid_group_start");
     if (--group.depth > 0)
         return BRAID_SUCCESS;
     int n = group.ncalls;
@@ -83,13 +83,14 @@ braid_result_t braid_group_end(void)
 }
 
 struct run_state {
+    uint64_t spin_ns; /* the least of the comms' */
     struct braid_call *calls;
     struct braid_exec_op **ops;
-    const struct braid_plan **plans;
+    struct braid_plan_entry **plans;
     int ncalls;
 };
 
-static braid_result_t choose_plan(struct braid_call *c, const struct braid_plan **plan)
+static braid_result_t choose_plan(struct braid_call *c, struct braid_plan_entry **plan)
 {
     struct braid_tuning t;
     size_t bytes = c->count * braid_dtype_size(c->dtype);
@@ -126,7 +127,7 @@ static braid_result_t collect_connect_jobs(struct run_state *st, struct connect_
 {
     *njobs = 0;
     for (int i = 0; i < st->ncalls; i++) {
-        if (!st->plans[i])
+        if (!st->plans[i] || st->plans[i]->bound)
             continue;
         struct braid_comm *comm = st->calls[i].comm;
         struct connect_job *job = NULL;
@@ -140,7 +141,7 @@ static braid_result_t collect_connect_jobs(struct run_state *st, struct connect_
             if (!job->flags)
                 return braid__err(BRAID_ERR_NO_MEMORY, "connect: out of memory");
         }
-        const struct braid_plan *plan = st->plans[i];
+        const struct braid_plan *plan = &st->plans[i]->plan;
         for (int c = 0; c < plan->nchannels; c++)
             braid__plan_peers(plan, c, job->flags + (size_t)c * (size_t)comm->nranks);
         if (plan->nchannels > job->nchannels)
@@ -184,14 +185,22 @@ static braid_result_t prepare(struct run_state *st)
     for (int i = 0; i < st->ncalls; i++)
         if (st->calls[i].count > 0)
             BRAID_CHECK(choose_plan(&st->calls[i], &st->plans[i]));
-    BRAID_CHECK(connect_all(st));
+    int unbound = 0;
+    for (int i = 0; i < st->ncalls; i++)
+        unbound |= st->plans[i] && !st->plans[i]->bound;
+    if (unbound) {
+        BRAID_CHECK(connect_all(st));
+        for (int i = 0; i < st->ncalls; i++)
+            if (st->plans[i] && !st->plans[i]->bound)
+                BRAID_CHECK(braid__plan_entry_bind(st->calls[i].comm, st->plans[i]));
+    }
     for (int i = 0; i < st->ncalls; i++) {
         struct braid_call *c = &st->calls[i];
         if (!st->plans[i])
             continue;
         /* A reduce leaves non-root recvbufs alone: their plans work in scratch memory. */
         int scratch = c->coll == BRAID_COLL_REDUCE && c->root != c->comm->rank;
-        int stage = c->inplace && !st->plans[i]->inplace_safe && !scratch;
+        int stage = c->inplace && !st->plans[i]->plan.inplace_safe && !scratch;
         BRAID_CHECK(braid__exec_create(c->comm, st->plans[i], c->sendbuf,
                                        scratch ? NULL : c->recvbuf, c->count, c->dtype, c->op,
                                        stage, &st->ops[i]));
@@ -201,9 +210,9 @@ static braid_result_t prepare(struct run_state *st)
 
 /* Idle waiting: spin briefly, then yield the core (ranks often outnumber cores), then sleep
  * in growing naps so a long wait costs no CPU. */
-static void backoff(uint64_t idle_ns)
+static void backoff(uint64_t idle_ns, uint64_t spin_ns)
 {
-    if (idle_ns < 20000) {
+    if (idle_ns < spin_ns) {
         for (int i = 0; i < 32; i++)
             __builtin_ia32_pause();
     } else if (idle_ns < 20000000) {
@@ -237,7 +246,19 @@ static int peer_dead(const struct braid_exec_op *op)
     const struct braid_peer_info *p = &op->comm->peers[op->wait_peer];
     if (p->host_hash != me->host_hash || p->pidns != me->pidns || p->pid == me->pid)
         return 0;
-    return kill(p->pid, 0) != 0 && errno == ESRCH;
+    if (kill(p->pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    /* A killed process stays a zombie until its parent reaps it: read its state. */
+    char path[64], stat[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t len = fread(stat, 1, sizeof(stat) - 1, f);
+    fclose(f);
+    stat[len] = '\0';
+    const char *paren = strrchr(stat, ')');
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 /* Whether the connector the op waits on was poisoned by the peer's failure. */
@@ -245,9 +266,9 @@ static int peer_failed(const struct braid_exec_op *op)
 {
     if (op->wait_channel < 0)
         return 0;
-    struct braid_conn *conn = *braid__conn_slot(op->comm, op->wait_send ? BRAID_CONN_SEND
-                                                                        : BRAID_CONN_RECV,
-                                                op->wait_channel, op->wait_peer);
+    struct braid_conn *conn =
+        *braid__conn_slot(op->comm, op->wait_send ? BRAID_CONN_SEND : BRAID_CONN_RECV,
+                          op->wait_channel, op->wait_peer);
     return conn && conn->fifo && atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed);
 }
 
@@ -260,22 +281,26 @@ static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_li
         return braid__err(BRAID_ERR_ABORTED, "%s: the comm was aborted",
                           braid__coll_name(op->coll));
     if (check_liveness && peer_dead(op))
-        return braid__err(BRAID_ERR_REMOTE, "%s on rank %d: rank %d (pid %d on %s) has exited "
+        return braid__err(BRAID_ERR_REMOTE,
+                          "%s on rank %d: rank %d (pid %d on %s) has exited "
                           "(%s); the job cannot continue: abort the comm",
                           braid__coll_name(op->coll), comm->rank, op->wait_peer,
                           comm->peers[op->wait_peer].pid, comm->peers[op->wait_peer].hostname,
                           wait_text(op, wait, sizeof(wait)));
     if (peer_failed(op))
-        return braid__err(BRAID_ERR_REMOTE, "%s on rank %d: rank %d (%s pid %d) failed and "
-                          "broke the comm (%s); see that rank's error", braid__coll_name(op->coll),
-                          comm->rank, op->wait_peer, comm->peers[op->wait_peer].hostname,
-                          comm->peers[op->wait_peer].pid, wait_text(op, wait, sizeof(wait)));
+        return braid__err(BRAID_ERR_REMOTE,
+                          "%s on rank %d: rank %d (%s pid %d) failed and "
+                          "broke the comm (%s); see that rank's error",
+                          braid__coll_name(op->coll), comm->rank, op->wait_peer,
+                          comm->peers[op->wait_peer].hostname, comm->peers[op->wait_peer].pid,
+                          wait_text(op, wait, sizeof(wait)));
     uint64_t idle_ms = (now - op->last_progress_ns) / 1000000ull;
     if (idle_ms >= (uint64_t)comm->settings.timeout_ms)
-        return braid__err(BRAID_ERR_TIMEOUT, "%s on rank %d made no progress for %llu ms %s; that "
+        return braid__err(BRAID_ERR_TIMEOUT,
+                          "%s on rank %d made no progress for %llu ms %s; that "
                           "rank may have died, hung, or called a different collective (raise "
-                          "BRAID_TIMEOUT_MS if it is only slow)", braid__coll_name(op->coll),
-                          comm->rank, (unsigned long long)idle_ms,
+                          "BRAID_TIMEOUT_MS if it is only slow)",
+                          braid__coll_name(op->coll), comm->rank, (unsigned long long)idle_ms,
                           wait_text(op, wait, sizeof(wait)));
     return BRAID_SUCCESS;
 }
@@ -326,13 +351,18 @@ static braid_result_t progress_all(struct run_state *st)
             idle_since = braid__now_ns();
             continue;
         }
-        backoff((now ? now : braid__now_ns()) - idle_since);
+        backoff((now ? now : braid__now_ns()) - idle_since, st->spin_ns);
     }
 }
 
 braid_result_t braid__run_calls(struct braid_call *calls, int ncalls)
 {
-    struct run_state st = {.calls = calls, .ncalls = ncalls};
+    if (ncalls <= 0)
+        return BRAID_SUCCESS;
+    struct run_state st = {.calls = calls, .ncalls = ncalls, .spin_ns = UINT64_MAX};
+    for (int i = 0; i < ncalls; i++)
+        if (calls[i].comm->spin_ns < st.spin_ns)
+            st.spin_ns = calls[i].comm->spin_ns;
     st.ops = calloc((size_t)ncalls, sizeof(*st.ops));
     st.plans = calloc((size_t)ncalls, sizeof(*st.plans));
     braid_result_t res;

@@ -59,13 +59,13 @@ void braid__iface_list(char *buf, size_t len)
             continue;
         char host[INET6_ADDRSTRLEN] = "";
         union braid_sockaddr a;
-        memcpy(&a, ifa->ifa_addr, ifa->ifa_addr->sa_family == AF_INET6 ? sizeof(a.sin6)
-                                                                       : sizeof(a.sin));
-        inet_ntop(a.sa.sa_family, a.sa.sa_family == AF_INET6 ? (void *)&a.sin6.sin6_addr
-                                                             : (void *)&a.sin.sin_addr,
+        memcpy(&a, ifa->ifa_addr,
+               ifa->ifa_addr->sa_family == AF_INET6 ? sizeof(a.sin6) : sizeof(a.sin));
+        inet_ntop(a.sa.sa_family,
+                  a.sa.sa_family == AF_INET6 ? (void *)&a.sin6.sin6_addr : (void *)&a.sin.sin_addr,
                   host, sizeof(host));
-        int n = snprintf(buf + used, len - used, "%s%s (%s)", used ? ", " : "", ifa->ifa_name,
-                         host);
+        int n =
+            snprintf(buf + used, len - used, "%s%s (%s)", used ? ", " : "", ifa->ifa_name, host);
         if (n < 0 || (size_t)n >= len - used)
             break;
         used += (size_t)n;
@@ -149,8 +149,10 @@ braid_result_t braid__iface_select(const union braid_sockaddr *toward, union bra
                               "BRAID_SOCKET_IFNAME=%s matches no interface that is up; this "
                               "host has: %s",
                               filter, list[0] ? list : "(none)");
-        return braid__err(BRAID_ERR_SYSTEM, "no usable network interface (up, with an IP "
-                          "address); this host has: %s", list[0] ? list : "(none)");
+        return braid__err(BRAID_ERR_SYSTEM,
+                          "no usable network interface (up, with an IP "
+                          "address); this host has: %s",
+                          list[0] ? list : "(none)");
     }
     memset(addr, 0, sizeof(*addr));
     memcpy(addr, ifa->ifa_addr,
@@ -159,7 +161,6 @@ braid_result_t braid__iface_select(const union braid_sockaddr *toward, union bra
     freeifaddrs(ifs);
     char name[BRAID_ADDR_STRLEN];
     BRAID_INFO(BOOT, "bootstrap interface %s address %s%s", ifname,
-               braid__addr_str(addr, name, sizeof(name)),
-               filter ? " (BRAID_SOCKET_IFNAME)" : "");
+               braid__addr_str(addr, name, sizeof(name)), filter ? " (BRAID_SOCKET_IFNAME)" : "");
     return BRAID_SUCCESS;
 }

@@ -53,10 +53,10 @@ static braid_result_t join_job(struct braid_comm *comm, const union braid_sockad
             return braid__err(BRAID_ERR_INVALID_USAGE,
                               "rank %d (host %s) and rank %d (host %s) are on different hosts but "
                               "one bootstrap address is loopback; set BRAID_SOCKET_IFNAME to an "
-                              "interface the hosts share", comm->rank, me->hostname, r,
-                              comm->peers[r].hostname);
-    BRAID_INFO(INIT, "comm %s rank %d of %d ready", s->name[0] ? s->name : "(unnamed)",
-               comm->rank, comm->nranks);
+                              "interface the hosts share",
+                              comm->rank, me->hostname, r, comm->peers[r].hostname);
+    BRAID_INFO(INIT, "comm %s rank %d of %d ready", s->name[0] ? s->name : "(unnamed)", comm->rank,
+               comm->nranks);
     return BRAID_SUCCESS;
 }
 
@@ -133,8 +133,7 @@ braid_result_t braid_comm_init_rank_config(braid_comm_t *comm, int nranks, braid
                                                                             : BRAID_SUCCESS;
 }
 
-braid_result_t braid_comm_init_rank(braid_comm_t *comm, int nranks, braid_unique_id_t id,
-                                    int rank)
+braid_result_t braid_comm_init_rank(braid_comm_t *comm, int nranks, braid_unique_id_t id, int rank)
 {
     return braid_comm_init_rank_config(comm, nranks, id, rank, NULL);
 }
@@ -178,8 +177,11 @@ braid_result_t braid_comm_init_all(braid_comm_t *comms, int ndev, const int *dev
     }
     int started = 0;
     for (int i = 0; i < ndev; i++) {
-        args[i] = (struct init_all_arg){.comm = &comms[i], .nranks = ndev, .rank = i,
-                                        .device = devlist ? devlist[i] : -1, .id = id};
+        args[i] = (struct init_all_arg){.comm = &comms[i],
+                                        .nranks = ndev,
+                                        .rank = i,
+                                        .device = devlist ? devlist[i] : -1,
+                                        .id = id};
         if (pthread_create(&threads[i], NULL, init_all_main, &args[i]) != 0)
             break;
         started++;
@@ -187,8 +189,10 @@ braid_result_t braid_comm_init_all(braid_comm_t *comms, int ndev, const int *dev
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     braid_result_t res = started == ndev ? BRAID_SUCCESS
-                                         : braid__err(BRAID_ERR_SYSTEM, "init_all: could not "
-                                                      "start %d threads", ndev);
+                                         : braid__err(BRAID_ERR_SYSTEM,
+                                                      "init_all: could not "
+                                                      "start %d threads",
+                                                      ndev);
     for (int i = 0; i < started && res == BRAID_SUCCESS; i++)
         if (args[i].res != BRAID_SUCCESS)
             res = braid__err(args[i].res, "init_all: rank %d: %s", i, args[i].error);

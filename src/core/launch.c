@@ -69,7 +69,7 @@ static void derive_secret(uint8_t *secret)
         }
         if (!buf[0])
             BRAID_INFO(BOOT, "init_env: no BRAID_SECRET and no launcher job id; using the "
-                       "default secret (any process that reaches BRAID_ROOT may join)");
+                             "default secret (any process that reaches BRAID_ROOT may join)");
         text = buf;
     }
     /* Two FNV-1a passes with different seeds fill 128 bits. */
@@ -87,7 +87,8 @@ braid_result_t braid_comm_init_env(braid_comm_t *comm, const braid_config_t *con
     *comm = NULL;
     const char *root_text = braid__param_str("BRAID_ROOT");
     if (!root_text)
-        return braid__err(BRAID_ERR_INVALID_USAGE, "braid_comm_init_env needs BRAID_ROOT=host:port "
+        return braid__err(BRAID_ERR_INVALID_USAGE,
+                          "braid_comm_init_env needs BRAID_ROOT=host:port "
                           "(a port on rank 0's host that every rank can reach)");
     int rank, nranks;
     const char *who = NULL;

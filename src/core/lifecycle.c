@@ -31,8 +31,8 @@ static braid_result_t join_init_thread(struct braid_comm *comm)
         braid__err_clear();                                                                        \
         BRAID_CHECK(braid__comm_acquire(comm));                                                    \
         if (!out)                                                                                  \
-            return braid__comm_release(comm, braid__err(BRAID_ERR_INVALID_ARGUMENT,                \
-                                                        #fn ": the output pointer is NULL"));      \
+            return braid__comm_release(                                                            \
+                comm, braid__err(BRAID_ERR_INVALID_ARGUMENT, #fn ": the output pointer is NULL")); \
         *out = (expr);                                                                             \
         return braid__comm_release(comm, BRAID_SUCCESS);                                           \
     }
@@ -70,7 +70,8 @@ braid_result_t braid_comm_destroy(braid_comm_t comm)
         return braid__comm_release(comm, braid__err(BRAID_ERR_INVALID_USAGE,
                                                     "destroy: %d other thread(s) are inside calls "
                                                     "on this comm; wait for them or use "
-                                                    "braid_comm_abort()", others));
+                                                    "braid_comm_abort()",
+                                                    others));
     /* Local: no talk with other ranks, so one thread can destroy the many comms of
      * braid_comm_init_all() and a rank can leave a failed job. braid_comm_finalize() is the
      * collective synchronisation for those who want one. */
@@ -79,7 +80,7 @@ braid_result_t braid_comm_destroy(braid_comm_t comm)
     braid__comm_release(comm, res);
     if (braid__comm_unregister(comm, 0) != 1)
         return braid__err(BRAID_ERR_INVALID_USAGE, "destroy: another thread entered a call on "
-                          "the comm meanwhile; nothing was freed");
+                                                   "the comm meanwhile; nothing was freed");
     braid__comm_free(comm);
     return res;
 }
@@ -90,16 +91,19 @@ braid_result_t braid_comm_abort(braid_comm_t comm)
     if (!comm)
         return BRAID_SUCCESS;
     if (braid__comm_unregister(comm, 1) != 1)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "abort: comm %p is not a live "
-                          "communicator", (void *)comm);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "abort: comm %p is not a live "
+                          "communicator",
+                          (void *)comm);
     /* From here no new call can enter; calls inside notice the flag within a poll slice. */
     atomic_store(&comm->abort_flag, 1);
     braid__comm_set_error(comm, BRAID_ERR_ABORTED);
     for (int waited = 0; atomic_load(&comm->busy) > 0; waited++) {
         if (waited >= ABORT_DRAIN_MS)
-            return braid__err(BRAID_ERR_TIMEOUT, "abort: %d call(s) still inside the comm after "
-                              "%d ms; the comm was left allocated", atomic_load(&comm->busy),
-                              ABORT_DRAIN_MS);
+            return braid__err(BRAID_ERR_TIMEOUT,
+                              "abort: %d call(s) still inside the comm after "
+                              "%d ms; the comm was left allocated",
+                              atomic_load(&comm->busy), ABORT_DRAIN_MS);
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }

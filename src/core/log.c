@@ -21,8 +21,8 @@ static const struct {
     const char *name;
     int bit;
 } subsys_names[] = {
-    {"INIT", BRAID_SUB_INIT}, {"BOOT", BRAID_SUB_BOOT}, {"TOPO", BRAID_SUB_TOPO},
-    {"PLAN", BRAID_SUB_PLAN}, {"COLL", BRAID_SUB_COLL}, {"SHM", BRAID_SUB_SHM},
+    {"INIT", BRAID_SUB_INIT}, {"BOOT", BRAID_SUB_BOOT},   {"TOPO", BRAID_SUB_TOPO},
+    {"PLAN", BRAID_SUB_PLAN}, {"COLL", BRAID_SUB_COLL},   {"SHM", BRAID_SUB_SHM},
     {"NET", BRAID_SUB_NET},   {"PROXY", BRAID_SUB_PROXY}, {"ENV", BRAID_SUB_ENV},
     {"ALL", BRAID_SUB_ALL},
 };
@@ -102,8 +102,8 @@ void braid__log(int level, int subsys, const char *file, int line, const char *f
     const char *base = strrchr(file, '/');
     /* One fprintf per line keeps lines from different threads whole. */
     if (level >= BRAID_LOG_TRACE)
-        fprintf(stderr, "%s:%d:%s braid %s %s %s (%s:%d)\n", braid__hostname(), (int)getpid(),
-                rank, level_names[level], subsys_name(subsys), msg, base ? base + 1 : file, line);
+        fprintf(stderr, "%s:%d:%s braid %s %s %s (%s:%d)\n", braid__hostname(), (int)getpid(), rank,
+                level_names[level], subsys_name(subsys), msg, base ? base + 1 : file, line);
     else
         fprintf(stderr, "%s:%d:%s braid %s %s %s\n", braid__hostname(), (int)getpid(), rank,
                 level_names[level], subsys_name(subsys), msg);

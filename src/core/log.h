@@ -41,11 +41,11 @@ const char *braid__hostname(void);
 #define BRAID_LOG(level, subsys, ...)                                                              \
     do {                                                                                           \
         if (braid__log_level() >= (level) && braid__log_enabled(subsys))                           \
-            braid__log((level), (subsys), __FILE__, __LINE__, __VA_ARGS__);                       \
+            braid__log((level), (subsys), __FILE__, __LINE__, __VA_ARGS__);                        \
     } while (0)
 
-#define BRAID_WARN(subsys, ...) BRAID_LOG(BRAID_LOG_WARN, BRAID_SUB_##subsys, __VA_ARGS__)
-#define BRAID_INFO(subsys, ...) BRAID_LOG(BRAID_LOG_INFO, BRAID_SUB_##subsys, __VA_ARGS__)
+#define BRAID_WARN(subsys, ...)  BRAID_LOG(BRAID_LOG_WARN, BRAID_SUB_##subsys, __VA_ARGS__)
+#define BRAID_INFO(subsys, ...)  BRAID_LOG(BRAID_LOG_INFO, BRAID_SUB_##subsys, __VA_ARGS__)
 #define BRAID_TRACE(subsys, ...) BRAID_LOG(BRAID_LOG_TRACE, BRAID_SUB_##subsys, __VA_ARGS__)
 
 #endif

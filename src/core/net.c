@@ -66,8 +66,8 @@ braid_result_t braid__addr_parse(const char *text, union braid_sockaddr *out)
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (!close || close[1] != ':')
-            return braid__err(BRAID_ERR_INVALID_ARGUMENT,
-                              "address \"%s\" is not [ipv6]:port", text);
+            return braid__err(BRAID_ERR_INVALID_ARGUMENT, "address \"%s\" is not [ipv6]:port",
+                              text);
         snprintf(host, sizeof(host), "%.*s", (int)(close - text - 1), text + 1);
         colon = close + 1;
     } else {
@@ -247,8 +247,7 @@ braid_result_t braid__sock_send(int fd, const void *buf, size_t len, int timeout
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-            return braid__err(BRAID_ERR_REMOTE, "sending to %s failed: %s", what,
-                              strerror(errno));
+            return braid__err(BRAID_ERR_REMOTE, "sending to %s failed: %s", what, strerror(errno));
         braid_result_t res = wait_fd(fd, POLLOUT, deadline, abort_flag, what);
         if (res == BRAID_ERR_TIMEOUT)
             return braid__err(res, "sending to %s timed out after %d ms", what, timeout_ms);
@@ -270,8 +269,10 @@ braid_result_t braid__sock_recv(int fd, void *buf, size_t len, int timeout_ms,
             continue;
         }
         if (n == 0)
-            return braid__err(BRAID_ERR_REMOTE, "%s closed the connection (process exited or "
-                              "failed; see its log)", what);
+            return braid__err(BRAID_ERR_REMOTE,
+                              "%s closed the connection (process exited or "
+                              "failed; see its log)",
+                              what);
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)

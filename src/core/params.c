@@ -77,11 +77,15 @@ braid_result_t braid__param_int(const char *name, long min, long max, long *out)
     errno = 0;
     long value = strtol(text, &end, 0);
     if (errno != 0 || end == text || *end != '\0')
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s=\"%s\" is not an integer; unset it or "
-                          "give a number in [%ld, %ld]", name, text, min, max);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s=\"%s\" is not an integer; unset it or "
+                          "give a number in [%ld, %ld]",
+                          name, text, min, max);
     if (value < min || value > max)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s=%ld is out of range; give a number "
-                          "in [%ld, %ld]", name, value, min, max);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s=%ld is out of range; give a number "
+                          "in [%ld, %ld]",
+                          name, value, min, max);
     *out = value;
     return BRAID_SUCCESS;
 }

@@ -8,7 +8,7 @@
 
 #include "core/net.h"
 
-#define BRAID_PEER_MAGIC 0x42504552u /* "BPER" */
+#define BRAID_PEER_MAGIC   0x42504552u /* "BPER" */
 #define BRAID_HOSTNAME_MAX 64
 
 /* Settings that every rank must agree on, or plans and FIFOs would not match. */

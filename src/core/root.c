@@ -15,7 +15,7 @@
 #include "core/log.h"
 
 #define ROOT_MAGIC 0x42524f54u /* "BROT" */
-#define ROOT_WIRE 1
+#define ROOT_WIRE  1
 
 struct root_hello {
     uint32_t magic;
@@ -38,9 +38,9 @@ struct root_state {
     int listen_fd;
     int timeout_ms;
     uint8_t secret[BRAID_SECRET_BYTES];
-    int nranks;  /* -1 until the first rank says */
+    int nranks; /* -1 until the first rank says */
     int arrived;
-    int *fds;    /* [nranks] */
+    int *fds; /* [nranks] */
     struct braid_peer_info *infos;
 };
 
@@ -48,13 +48,14 @@ struct root_state {
 static void reply(int fd, braid_result_t status, int nranks, const struct braid_peer_info *infos,
                   const char *message)
 {
-    struct root_reply r = {.magic = ROOT_MAGIC, .status = status, .nranks = nranks,
+    struct root_reply r = {.magic = ROOT_MAGIC,
+                           .status = status,
+                           .nranks = nranks,
                            .info_len = sizeof(struct braid_peer_info)};
     snprintf(r.message, sizeof(r.message), "%s", message ? message : "");
     if (braid__sock_send(fd, &r, sizeof(r), 5000, NULL, "a rank") != BRAID_SUCCESS ||
-        (status == BRAID_SUCCESS &&
-         braid__sock_send(fd, infos, (size_t)nranks * sizeof(*infos), 5000, NULL, "a rank") !=
-             BRAID_SUCCESS))
+        (status == BRAID_SUCCESS && braid__sock_send(fd, infos, (size_t)nranks * sizeof(*infos),
+                                                     5000, NULL, "a rank") != BRAID_SUCCESS))
         BRAID_WARN(BOOT, "root: could not reply to a rank: %s", braid__err_text());
 }
 
@@ -76,15 +77,18 @@ static int check_hello(struct root_state *st, int fd, const struct root_hello *h
 {
     if (h->magic != ROOT_MAGIC || h->wire != ROOT_WIRE ||
         h->info_len != sizeof(struct braid_peer_info)) {
-        snprintf(msg, len, "the root speaks bootstrap wire %d with %zu-byte peer info; this rank "
+        snprintf(msg, len,
+                 "the root speaks bootstrap wire %d with %zu-byte peer info; this rank "
                  "sent wire %u with %u bytes: every rank must run the same braid build",
                  ROOT_WIRE, sizeof(struct braid_peer_info), h->wire, h->info_len);
         reply(fd, BRAID_ERR_VERSION_MISMATCH, 0, NULL, msg);
         return -1;
     }
     if (memcmp(h->secret, st->secret, BRAID_SECRET_BYTES) != 0) {
-        snprintf(msg, len, "the root refused rank %d: its unique id carries a different job "
-                 "secret (an id from another job, or a damaged one)", h->rank);
+        snprintf(msg, len,
+                 "the root refused rank %d: its unique id carries a different job "
+                 "secret (an id from another job, or a damaged one)",
+                 h->rank);
         BRAID_WARN(BOOT, "root: %s", msg);
         reply(fd, BRAID_ERR_AUTH, 0, NULL, msg);
         return -1;
@@ -101,15 +105,18 @@ static int check_hello(struct root_state *st, int fd, const struct root_hello *h
             st->fds[i] = -1;
     }
     if (h->nranks != st->nranks)
-        return snprintf(msg, len, "rank %d was created with nranks=%d but an earlier rank with "
-                        "nranks=%d: pass the same count everywhere", h->rank, h->nranks,
-                        st->nranks), -2;
+        return snprintf(msg, len,
+                        "rank %d was created with nranks=%d but an earlier rank with "
+                        "nranks=%d: pass the same count everywhere",
+                        h->rank, h->nranks, st->nranks),
+               -2;
     if (h->rank < 0 || h->rank >= st->nranks)
-        return snprintf(msg, len, "a rank joined as rank %d, outside [0, %d)", h->rank,
-                        st->nranks), -2;
+        return snprintf(msg, len, "a rank joined as rank %d, outside [0, %d)", h->rank, st->nranks),
+               -2;
     if (st->fds[h->rank] >= 0)
         return snprintf(msg, len, "two processes joined as rank %d: every rank must be unique",
-                        h->rank), -2;
+                        h->rank),
+               -2;
     return 0;
 }
 
@@ -166,7 +173,8 @@ static void *root_main(void *arg)
                 goto out;
             }
             missing_ranks(st, missing, sizeof(missing));
-            snprintf(msg, sizeof(msg), "timed out after %d ms waiting for rank(s) %s (%d of %d "
+            snprintf(msg, sizeof(msg),
+                     "timed out after %d ms waiting for rank(s) %s (%d of %d "
                      "missing) to join: they failed, were not started, or use another unique id",
                      st->timeout_ms, missing, st->nranks - st->arrived, st->nranks);
             fail_all(st, BRAID_ERR_TIMEOUT, msg);
@@ -220,16 +228,19 @@ braid_result_t braid__root_start(const union braid_sockaddr *addr, const uint8_t
     return BRAID_SUCCESS;
 }
 
-braid_result_t braid__root_join(const union braid_sockaddr *root, const uint8_t *secret,
-                               int rank, int nranks, int timeout_ms, const atomic_int *abort_flag,
-                               const struct braid_peer_info *self, struct braid_peer_info *all)
+braid_result_t braid__root_join(const union braid_sockaddr *root, const uint8_t *secret, int rank,
+                                int nranks, int timeout_ms, const atomic_int *abort_flag,
+                                const struct braid_peer_info *self, struct braid_peer_info *all)
 {
     char what[BRAID_ADDR_STRLEN + 16], addr[BRAID_ADDR_STRLEN];
     snprintf(what, sizeof(what), "the root at %s", braid__addr_str(root, addr, sizeof(addr)));
     int fd;
     BRAID_CHECK(braid__sock_connect(root, timeout_ms, abort_flag, &fd));
-    struct root_hello h = {.magic = ROOT_MAGIC, .wire = ROOT_WIRE, .rank = rank,
-                           .nranks = nranks, .info_len = sizeof(*self)};
+    struct root_hello h = {.magic = ROOT_MAGIC,
+                           .wire = ROOT_WIRE,
+                           .rank = rank,
+                           .nranks = nranks,
+                           .info_len = sizeof(*self)};
     memcpy(h.secret, secret, BRAID_SECRET_BYTES);
     struct root_reply r;
     braid_result_t res;
@@ -237,25 +248,26 @@ braid_result_t braid__root_join(const union braid_sockaddr *root, const uint8_t 
     BRAID_CHECK_GOTO(braid__sock_send(fd, self, sizeof(*self), timeout_ms, abort_flag, what), res,
                      out);
     /* The root answers once every rank has joined: wait a little longer than it does. */
-    BRAID_CHECK_GOTO(braid__sock_recv(fd, &r, sizeof(r), timeout_ms + 5000, abort_flag, what),
-                     res, out);
+    BRAID_CHECK_GOTO(braid__sock_recv(fd, &r, sizeof(r), timeout_ms + 5000, abort_flag, what), res,
+                     out);
     r.message[sizeof(r.message) - 1] = '\0';
     if (r.magic != ROOT_MAGIC) {
         res = braid__err(BRAID_ERR_REMOTE, "%s sent a malformed reply", what);
         goto out;
     }
     if (r.status != BRAID_SUCCESS) {
-        res = braid__err(r.status < 0 ? (braid_result_t)r.status : BRAID_ERR_REMOTE, "%s",
-                         r.message);
+        res =
+            braid__err(r.status < 0 ? (braid_result_t)r.status : BRAID_ERR_REMOTE, "%s", r.message);
         goto out;
     }
     if (r.nranks != nranks || r.info_len != sizeof(*all)) {
-        res = braid__err(BRAID_ERR_REMOTE, "%s answered for %d ranks, expected %d", what,
-                         r.nranks, nranks);
+        res = braid__err(BRAID_ERR_REMOTE, "%s answered for %d ranks, expected %d", what, r.nranks,
+                         nranks);
         goto out;
     }
-    BRAID_CHECK_GOTO(braid__sock_recv(fd, all, (size_t)nranks * sizeof(*all), timeout_ms,
-                                      abort_flag, what), res, out);
+    BRAID_CHECK_GOTO(
+        braid__sock_recv(fd, all, (size_t)nranks * sizeof(*all), timeout_ms, abort_flag, what), res,
+        out);
 out:
     close(fd);
     return res;

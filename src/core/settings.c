@@ -17,9 +17,10 @@ static braid_result_t pick_int(int config_value, const char *field, const char *
 {
     if (config_value != BRAID_CONFIG_UNSET) {
         if (config_value < min || config_value > max)
-            return braid__err(BRAID_ERR_INVALID_ARGUMENT, "config.%s = %d is out of range; give "
-                              "a value in [%ld, %ld] or BRAID_CONFIG_UNSET", field, config_value,
-                              min, max);
+            return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                              "config.%s = %d is out of range; give "
+                              "a value in [%ld, %ld] or BRAID_CONFIG_UNSET",
+                              field, config_value, min, max);
         *out = config_value;
         return BRAID_SUCCESS;
     }
@@ -50,8 +51,10 @@ static braid_result_t pick_algo(const char *config_value, const int *inherit, in
         return BRAID_SUCCESS;
     const struct braid_algo_desc *algo = braid__algo_find(name);
     if (!algo)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s = \"%s\" is not an algorithm; choose "
-                          "ring, tree, pairwise or oneshot", source, name);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s = \"%s\" is not an algorithm; choose "
+                          "ring, tree, pairwise or oneshot",
+                          source, name);
     *out = algo->id;
     return BRAID_SUCCESS;
 }
@@ -61,19 +64,22 @@ static braid_result_t pick_proto(const char *config_value, int *out)
     const char *name = config_value ? config_value : braid__param_str("BRAID_PROTO");
     *out = 0;
     if (name && name[0] && strcasecmp(name, "simple") != 0)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s = \"%s\" is not a protocol of this "
-                          "build; choose simple", config_value ? "config.protocol" : "BRAID_PROTO",
-                          name);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s = \"%s\" is not a protocol of this "
+                          "build; choose simple",
+                          config_value ? "config.protocol" : "BRAID_PROTO", name);
     return BRAID_SUCCESS;
 }
 
 static braid_result_t check_config_header(const braid_config_t *config)
 {
     if (config->size != sizeof(braid_config_t) || config->version != BRAID_CONFIG_VERSION)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "config: size %zu / version %u do not match "
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "config: size %zu / version %u do not match "
                           "this library (%zu / %u); initialise it with BRAID_CONFIG_INIT and "
-                          "rebuild against this braid.h", config->size, config->version,
-                          sizeof(braid_config_t), BRAID_CONFIG_VERSION);
+                          "rebuild against this braid.h",
+                          config->size, config->version, sizeof(braid_config_t),
+                          BRAID_CONFIG_VERSION);
     return BRAID_SUCCESS;
 }
 

@@ -42,10 +42,9 @@ static braid_result_t build_child(struct braid_comm *parent, const struct split_
     struct braid_comm *child = *out;
     memcpy(child->secret, parent->secret, BRAID_SECRET_BYTES);
     child->cuda_dev = parent->cuda_dev;
-    BRAID_CHECK(braid__bootstrap_create(rank, size, child->secret,
-                                        braid__bootstrap_addr(parent->bs),
-                                        settings.connect_timeout_ms, &child->abort_flag,
-                                        &child->bs));
+    BRAID_CHECK(
+        braid__bootstrap_create(rank, size, child->secret, braid__bootstrap_addr(parent->bs),
+                                settings.connect_timeout_ms, &child->abort_flag, &child->bs));
     return BRAID_SUCCESS;
 }
 
@@ -94,8 +93,7 @@ static braid_result_t split(struct braid_comm *parent, int color, int key, braid
     braid_result_t local = BRAID_SUCCESS;
     if (color != BRAID_SPLIT_NOCOLOR)
         local = build_child(parent, keys, config, &child);
-    BRAID_CHECK_GOTO(exchange_infos(parent, local == BRAID_SUCCESS ? child : NULL, keys), res,
-                     err);
+    BRAID_CHECK_GOTO(exchange_infos(parent, local == BRAID_SUCCESS ? child : NULL, keys), res, err);
     BRAID_CHECK_GOTO(local, res, err);
     if (child) {
         BRAID_CHECK_GOTO(braid__comm_register(child), res, err);
@@ -119,8 +117,10 @@ braid_result_t braid_comm_split(braid_comm_t comm, int color, int key, braid_com
     if (!newcomm)
         res = braid__err(BRAID_ERR_INVALID_ARGUMENT, "split: newcomm is NULL");
     else if (color < 0 && color != BRAID_SPLIT_NOCOLOR)
-        res = braid__err(BRAID_ERR_INVALID_ARGUMENT, "split: color %d is negative; use a color "
-                         ">= 0 or BRAID_SPLIT_NOCOLOR", color);
+        res = braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                         "split: color %d is negative; use a color "
+                         ">= 0 or BRAID_SPLIT_NOCOLOR",
+                         color);
     else {
         *newcomm = NULL;
         res = split(comm, color, key, newcomm, config);

@@ -5,7 +5,7 @@
 #include "core/bootstrap.h"
 #include "core/check.h"
 
-#define ID_MAGIC 0x44495242u /* "BRID" */
+#define ID_MAGIC  0x44495242u /* "BRID" */
 #define ID_FORMAT 1
 
 _Static_assert(sizeof(struct braid_id_layout) <= BRAID_UNIQUE_ID_BYTES,
@@ -56,7 +56,8 @@ braid_result_t braid__id_decode(const braid_unique_id_t *id, struct braid_id_lay
     if (out->format != ID_FORMAT)
         return braid__err(BRAID_ERR_VERSION_MISMATCH,
                           "id: format %u, this build reads format %u; use one braid build for "
-                          "the whole job", out->format, ID_FORMAT);
+                          "the whole job",
+                          out->format, ID_FORMAT);
     if (out->checksum != checksum(out, offsetof(struct braid_id_layout, checksum)))
         return braid__err(BRAID_ERR_INVALID_ARGUMENT,
                           "id: checksum mismatch: the unique id was damaged on its way to this "

@@ -7,44 +7,18 @@
 #include "core/net.h"
 #include "exec/reduce_host.h"
 
-static braid_result_t add_uses(struct braid_exec_op *op, int c, uint8_t *flags)
-{
-    struct braid_comm *comm = op->comm;
-    int n = comm->nranks, count = 0;
-    memset(flags, 0, (size_t)n);
-    braid__plan_peers(op->plan, c, flags);
-    for (int r = 0; r < n; r++)
-        count += (flags[r] & 1) + ((flags[r] >> 1) & 1);
-    struct braid_exec_chan *ch = &op->ch[c];
-    ch->uses = calloc((size_t)count + 1, sizeof(*ch->uses));
-    if (!ch->uses)
-        return braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
-    for (int r = 0; r < n; r++)
-        for (int dir = 0; dir < 2; dir++) {
-            if (!(flags[r] & (1 << dir)))
-                continue;
-            struct braid_conn *conn = *braid__conn_slot(comm, dir, c, r);
-            if (!conn)
-                return braid__err(BRAID_ERR_INTERNAL, "exec: channel %d has no %s connector "
-                                  "for rank %d", c, dir ? "receive" : "send", r);
-            ch->uses[ch->nuses].conn = conn;
-            ch->uses[ch->nuses].ticket = conn->next_ticket++;
-            ch->nuses++;
-        }
-    return BRAID_SUCCESS;
-}
-
-braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_plan *plan,
+braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_plan_entry *entry,
                                   const void *in, void *out, size_t count, braid_dtype_t dtype,
                                   braid_op_t op, int stage_input, struct braid_exec_op **out_op)
 {
-    struct braid_exec_op *e = calloc(1, sizeof(*e) + (size_t)plan->nchannels * sizeof(e->ch[0]));
-    uint8_t *flags = malloc((size_t)comm->nranks);
+    const struct braid_plan *plan = &entry->plan;
+    int nch = plan->nchannels, nuses = entry->use_start[nch];
+    /* One allocation: the op, its channels, and their connector uses. */
+    size_t head = sizeof(struct braid_exec_op) + (size_t)nch * sizeof(struct braid_exec_chan);
+    struct braid_exec_op *e = calloc(1, head + (size_t)nuses * sizeof(struct braid_conn_use));
+    if (!e)
+        return braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
     braid_result_t res = BRAID_SUCCESS;
-    if (!e || !flags) {
-        res = braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
-        goto err;
-    }
     e->comm = comm;
     e->plan = plan;
     e->coll = plan->coll;
@@ -56,38 +30,43 @@ braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_pl
     e->esize = braid_dtype_size(dtype);
     e->elems = (size_t)comm->settings.shared.slot_size / e->esize;
     e->iters = braid__plan_iterations(plan, count, e->elems);
-    e->remaining = plan->nchannels;
+    e->remaining = e->iters > 0 ? nch : 0;
     e->last_progress_ns = braid__now_ns();
     e->wait_channel = -1;
     if (stage_input && in && count > 0) {
         size_t bytes = (size_t)plan->in_blocks * count * e->esize;
         e->staging = malloc(bytes);
         if (!e->staging) {
-            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory to stage %zu input bytes",
-                             bytes);
+            res =
+                braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory to stage %zu input bytes", bytes);
             goto err;
         }
         memcpy(e->staging, in, bytes);
         e->in = e->staging;
     }
-    if (e->iters == 0)
-        e->remaining = 0; /* nothing to move: draw no tickets, so none is left unserved */
     if (!out && count > 0) {
-        e->scratch_out = malloc((size_t)plan->out_blocks * count * e->esize);
+        size_t bytes = (size_t)plan->out_blocks * count * e->esize;
+        e->scratch_out = malloc(bytes);
         if (!e->scratch_out) {
-            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory for %zu scratch bytes",
-                             (size_t)plan->out_blocks * count * e->esize);
+            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory for %zu scratch bytes", bytes);
             goto err;
         }
         e->out = e->scratch_out;
     }
-    for (int c = 0; c < plan->nchannels && e->iters > 0; c++)
-        BRAID_CHECK_GOTO(add_uses(e, c, flags), res, err);
-    free(flags);
+    /* An op with nothing to move draws no tickets, so none is left unserved. */
+    struct braid_conn_use *uses = (struct braid_conn_use *)((char *)e + head);
+    for (int c = 0; c < nch && e->iters > 0; c++) {
+        e->ch[c].uses = uses + entry->use_start[c];
+        e->ch[c].nuses = entry->use_start[c + 1] - entry->use_start[c];
+        for (int i = 0; i < e->ch[c].nuses; i++) {
+            struct braid_conn *conn = entry->conns[entry->use_start[c] + i];
+            e->ch[c].uses[i].conn = conn;
+            e->ch[c].uses[i].ticket = conn->next_ticket++;
+        }
+    }
     *out_op = e;
     return BRAID_SUCCESS;
 err:
-    free(flags);
     braid__exec_destroy(e);
     return res;
 }
@@ -96,8 +75,6 @@ void braid__exec_destroy(struct braid_exec_op *op)
 {
     if (!op)
         return;
-    for (int c = 0; c < op->plan->nchannels; c++)
-        free(op->ch[c].uses);
     free(op->staging);
     free(op->scratch_out);
     free(op);
@@ -121,8 +98,7 @@ static int recv_ready(const struct braid_conn *conn)
 
 static int send_ready(const struct braid_conn *conn)
 {
-    return conn->pos - atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) <
-           conn->nslots;
+    return conn->pos - atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) < conn->nslots;
 }
 
 static char *slot_of(const struct braid_conn *conn)

@@ -34,9 +34,9 @@ struct braid_exec_op {
     enum braid_coll coll;
     const char *in;
     char *out;
-    void *staging; /* owned copy of the input when the plan is not in-place safe */
+    void *staging;     /* owned copy of the input when the plan is not in-place safe */
     void *scratch_out; /* owned output where the caller's is not to be touched */
-    size_t count;  /* elements per block */
+    size_t count;      /* elements per block */
     braid_dtype_t dtype;
     braid_op_t op;
     size_t esize;
@@ -53,10 +53,11 @@ struct braid_exec_op {
 };
 
 /* Creates the op; connectors must already exist. Draws tickets on every connector it uses,
- * so ops must be created in the order they were posted. With stage_input the input is copied
- * first (plans that are not in-place safe, called in place); with out == NULL the plan's
- * output goes to owned scratch memory (reduce on a non-root, whose recvbuf is not touched). */
-braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_plan *plan,
+ * so ops must be created in the order they were posted; the entry must be bound. With stage_input
+ * the input is copied first (plans that are not in-place safe, called in place); with out == NULL
+ * the plan's output goes to owned scratch memory (reduce on a non-root, whose recvbuf is not
+ * touched). */
+braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_plan_entry *entry,
                                   const void *in, void *out, size_t count, braid_dtype_t dtype,
                                   braid_op_t op, int stage_input, struct braid_exec_op **out_op);
 

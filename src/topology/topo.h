@@ -41,16 +41,16 @@ enum braid_topo_link_type {
 
 /* Path types, best first; the order is NCCL's so that BRAID_P2P_LEVEL reads the same. */
 enum braid_topo_path_type {
-    BRAID_PATH_LOC = 0, /* the same device */
-    BRAID_PATH_NVL = 1, /* NVLink, directly or through NVSwitch */
-    BRAID_PATH_NVB = 2, /* NVLink through one intermediate GPU */
-    BRAID_PATH_C2C = 3, /* NVLink-C2C */
-    BRAID_PATH_PIX = 4, /* through at most one PCIe switch */
-    BRAID_PATH_PXB = 5, /* through several PCIe switches, not the CPU */
-    BRAID_PATH_P2C = 6, /* GPU over C2C to its CPU, then PCIe to the NIC (Grace systems) */
-    BRAID_PATH_PXN = 7, /* GPU to NIC through a peer GPU over NVLink, then PCIe */
-    BRAID_PATH_PHB = 8, /* through a CPU's PCIe host bridge */
-    BRAID_PATH_SYS = 9, /* across the CPU interconnect (QPI/UPI/xGMI) */
+    BRAID_PATH_LOC = 0,  /* the same device */
+    BRAID_PATH_NVL = 1,  /* NVLink, directly or through NVSwitch */
+    BRAID_PATH_NVB = 2,  /* NVLink through one intermediate GPU */
+    BRAID_PATH_C2C = 3,  /* NVLink-C2C */
+    BRAID_PATH_PIX = 4,  /* through at most one PCIe switch */
+    BRAID_PATH_PXB = 5,  /* through several PCIe switches, not the CPU */
+    BRAID_PATH_P2C = 6,  /* GPU over C2C to its CPU, then PCIe to the NIC (Grace systems) */
+    BRAID_PATH_PXN = 7,  /* GPU to NIC through a peer GPU over NVLink, then PCIe */
+    BRAID_PATH_PHB = 8,  /* through a CPU's PCIe host bridge */
+    BRAID_PATH_SYS = 9,  /* across the CPU interconnect (QPI/UPI/xGMI) */
     BRAID_PATH_NET = 10, /* across the network, between hosts */
     BRAID_PATH_DIS = 11, /* disconnected */
     BRAID_PATH_TYPES = 12
@@ -98,12 +98,12 @@ struct braid_topo_node {
     char *arch, *cpu_vendor, *affinity;
 
     /* NIC */
-    char *name;     /* "mlx5_0", "eth0" */
+    char *name; /* "mlx5_0", "eth0" */
     int port, nic_dev, link_layer, rail, maxconn, coll;
-    int64_t speed;  /* Mb/s */
+    int64_t speed; /* Mb/s */
     uint64_t guid;
-    float latency;  /* microseconds, as NCCL's net attribute */
-    char *gid;      /* the first valid GID, text form */
+    float latency; /* microseconds, as NCCL's net attribute */
+    char *gid;     /* the first valid GID, text form */
     int ngids;
 
     /* NVSwitch */
@@ -130,7 +130,7 @@ struct braid_topo {
     struct braid_topo_node *nodes;
     int nhosts, hosts_cap;
     struct braid_topo_host *hosts;
-    char *net_name;     /* name of the network ("ib0", "roce"), NULL if none */
+    char *net_name; /* name of the network ("ib0", "roce"), NULL if none */
     /* Path cache: one row per source node, filled on first query; nearest NIC per GPU
      * (-2: not computed yet). */
     struct braid_topo_path **paths;

@@ -13,8 +13,8 @@
 
 #include "core/check.h"
 
-static braid_result_t bad_value(const char *file, const struct braid_xml_elem *e,
-                                const char *name, const char *value, const char *expected)
+static braid_result_t bad_value(const char *file, const struct braid_xml_elem *e, const char *name,
+                                const char *value, const char *expected)
 {
     /* Long values are cut so that the message stays readable. */
     return braid__err(BRAID_ERR_INVALID_ARGUMENT,
@@ -49,9 +49,24 @@ braid_result_t braid__attr_int(const char *file, const struct braid_xml_elem *e,
     return BRAID_SUCCESS;
 }
 
-braid_result_t braid__attr_float(const char *file, const struct braid_xml_elem *e,
-                                 const char *name, double min, double max, double dflt,
-                                 double *out)
+braid_result_t braid__attr_u64(const char *file, const struct braid_xml_elem *e, const char *name,
+                               uint64_t *out)
+{
+    const char *v = braid__xml_get(e, name);
+    *out = 0;
+    if (!v)
+        return BRAID_SUCCESS;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 0);
+    if (errno == ERANGE || end == v || *end != '\0' || v[0] == '-')
+        return bad_value(file, e, name, v, "an unsigned 64-bit integer (such as 0x1c34da0300f1)");
+    *out = x;
+    return BRAID_SUCCESS;
+}
+
+braid_result_t braid__attr_float(const char *file, const struct braid_xml_elem *e, const char *name,
+                                 double min, double max, double dflt, double *out)
 {
     const char *v = braid__xml_get(e, name);
     if (!v) {
@@ -113,8 +128,8 @@ int braid__busid_normalize(const char *in, char *out, int outlen)
     return 1;
 }
 
-braid_result_t braid__attr_busid(const char *file, const struct braid_xml_elem *e,
-                                 const char *name, char *out)
+braid_result_t braid__attr_busid(const char *file, const struct braid_xml_elem *e, const char *name,
+                                 char *out)
 {
     const char *v = braid__xml_get(e, name);
     out[0] = '\0';
@@ -125,9 +140,8 @@ braid_result_t braid__attr_busid(const char *file, const struct braid_xml_elem *
     return BRAID_SUCCESS;
 }
 
-braid_result_t braid__attr_enum(const char *file, const struct braid_xml_elem *e,
-                                const char *name, const char *const *names, int nnames,
-                                int dflt, int *out)
+braid_result_t braid__attr_enum(const char *file, const struct braid_xml_elem *e, const char *name,
+                                const char *const *names, int nnames, int dflt, int *out)
 {
     const char *v = braid__xml_get(e, name);
     *out = dflt;

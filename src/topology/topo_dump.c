@@ -148,8 +148,8 @@ static void write_net(struct braid_xml_out *o, const struct braid_topo_node *n, 
 }
 
 /* Writes the NICs kids[*k...] that share one adapter (bus id) as one <nic>; advances *k. */
-static void write_nic_group(struct braid_xml_out *o, const struct braid_topo *topo,
-                            const int *kids, int nkids, int *k, int d)
+static void write_nic_group(struct braid_xml_out *o, const struct braid_topo *topo, const int *kids,
+                            int nkids, int *k, int d)
 {
     const struct braid_topo_node *first = &topo->nodes[kids[*k]];
     int end = *k + 1;
@@ -220,8 +220,8 @@ static void write_children(struct braid_xml_out *o, const struct braid_topo *top
     }
 }
 
-static void write_cpu(struct braid_xml_out *o, const struct braid_topo *topo,
-                      const struct tree *t, int c)
+static void write_cpu(struct braid_xml_out *o, const struct braid_topo *topo, const struct tree *t,
+                      int c)
 {
     const struct braid_topo_node *n = &topo->nodes[c];
     braid__xml_printf(o, "  <cpu");
@@ -306,7 +306,7 @@ braid_result_t braid__topo_dump_file(const struct braid_topo *topo, const char *
     int closed = fclose(f);
     free(text);
     if (n != len || closed != 0)
-        return braid__err(BRAID_ERR_SYSTEM, "topology dump %s: write failed: %s (disk full?)",
-                          path, strerror(errno));
+        return braid__err(BRAID_ERR_SYSTEM, "topology dump %s: write failed: %s (disk full?)", path,
+                          strerror(errno));
     return BRAID_SUCCESS;
 }

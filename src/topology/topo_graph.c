@@ -167,8 +167,8 @@ braid_result_t braid__topo_host_ensure(struct braid_topo *topo, int host)
 {
     if (host < 0)
         return BRAID_SUCCESS;
-    BRAID_CHECK(grow((void **)&topo->hosts, &topo->hosts_cap, host + 1, sizeof(*topo->hosts),
-                     "hosts"));
+    BRAID_CHECK(
+        grow((void **)&topo->hosts, &topo->hosts_cap, host + 1, sizeof(*topo->hosts), "hosts"));
     for (int h = topo->nhosts; h <= host; h++) {
         topo->hosts[h].name = NULL;
         topo->hosts[h].rack = -1;
@@ -240,7 +240,9 @@ braid_result_t braid__topo_connect(struct braid_topo *topo, int a, int b, int ty
                           topo->nnodes);
     struct braid_topo_link link = {.remote = -1,
                                    .type = (uint8_t)type,
-                                   .gen = (uint8_t)(gen < 0 ? 0 : gen > 255 ? 255 : gen),
+                                   .gen = (uint8_t)(gen < 0     ? 0
+                                                    : gen > 255 ? 255
+                                                                : gen),
                                    .count = (uint16_t)(count < 0       ? 0
                                                        : count > 65535 ? 65535
                                                                        : count),
@@ -384,9 +386,8 @@ void braid__topo_summary(const struct braid_topo *topo, char *buf, size_t len)
 {
     snprintf(buf, len, "%d host%s, %d GPU, %d CPU, %d PCI switch, %d NIC, %d NVSwitch, %d NET",
              topo->nhosts, topo->nhosts == 1 ? "" : "s", topo->ntype[BRAID_TOPO_GPU],
-             topo->ntype[BRAID_TOPO_CPU], topo->ntype[BRAID_TOPO_PCI],
-             topo->ntype[BRAID_TOPO_NIC], topo->ntype[BRAID_TOPO_NVS],
-             topo->ntype[BRAID_TOPO_NET]);
+             topo->ntype[BRAID_TOPO_CPU], topo->ntype[BRAID_TOPO_PCI], topo->ntype[BRAID_TOPO_NIC],
+             topo->ntype[BRAID_TOPO_NVS], topo->ntype[BRAID_TOPO_NET]);
 }
 
 struct host_cpu {
@@ -424,8 +425,8 @@ braid_result_t braid__topo_connect_cpus(struct braid_topo *topo)
             e++;
         for (int i = s; i < e && res >= 0; i++)
             for (int j = i + 1; j < e && res >= 0; j++)
-                res = braid__topo_connect(topo, cpus[i].node, cpus[j].node, BRAID_LINK_SYS, 1,
-                                          0, braid__topo_sys_bw(&topo->nodes[cpus[i].node]));
+                res = braid__topo_connect(topo, cpus[i].node, cpus[j].node, BRAID_LINK_SYS, 1, 0,
+                                          braid__topo_sys_bw(&topo->nodes[cpus[i].node]));
         s = e;
     }
     free(cpus);
@@ -459,8 +460,8 @@ braid_result_t braid__topo_finish(struct braid_topo *topo)
 
 static braid_result_t dup_strings(struct braid_topo_node *n)
 {
-    char **fields[] = {&n->busid, &n->clique,   &n->arch, &n->cpu_vendor, &n->affinity,
-                       &n->name,  &n->gid,      &n->domain};
+    char **fields[] = {&n->busid,    &n->clique, &n->arch, &n->cpu_vendor,
+                       &n->affinity, &n->name,   &n->gid,  &n->domain};
     braid_result_t res = BRAID_SUCCESS;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         const char *src = *fields[i];

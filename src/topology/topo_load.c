@@ -132,8 +132,8 @@ static void skip_unknown(struct loader *ld, const struct braid_xml_elem *e)
                ld->file, e->line, e->name, e->parent ? e->parent->name : "(top)");
 }
 
-static braid_result_t get_int(struct loader *ld, const struct braid_xml_elem *e,
-                              const char *name, int64_t min, int64_t max, int dflt, int *out)
+static braid_result_t get_int(struct loader *ld, const struct braid_xml_elem *e, const char *name,
+                              int64_t min, int64_t max, int dflt, int *out)
 {
     int64_t v;
     BRAID_CHECK(braid__attr_int(ld->file, e, name, min, max, dflt, &v));
@@ -141,8 +141,8 @@ static braid_result_t get_int(struct loader *ld, const struct braid_xml_elem *e,
     return BRAID_SUCCESS;
 }
 
-static braid_result_t get_str(struct loader *ld, const struct braid_xml_elem *e,
-                              const char *name, char **dst)
+static braid_result_t get_str(struct loader *ld, const struct braid_xml_elem *e, const char *name,
+                              char **dst)
 {
     const char *v = braid__xml_get(e, name);
     return v ? braid__topo_strset(dst, v) : BRAID_SUCCESS;
@@ -176,8 +176,8 @@ static braid_result_t link_up(struct loader *ld, int node, int parent)
     float gts = n->link_speed;
     int width = n->link_width;
     n->parent = parent;
-    return braid__topo_connect(ld->topo, node, parent, BRAID_LINK_PCI, width,
-                               braid__pcie_gen(gts), braid__topo_pcie_bw(gts, width));
+    return braid__topo_connect(ld->topo, node, parent, BRAID_LINK_PCI, width, braid__pcie_gen(gts),
+                               braid__topo_pcie_bw(gts, width));
 }
 
 /* ---- elements ---- */
@@ -227,15 +227,13 @@ static braid_result_t read_nvlink(struct loader *ld, const struct braid_xml_elem
     return BRAID_SUCCESS;
 }
 
-static braid_result_t read_c2c(struct loader *ld, const struct braid_xml_elem *e, int gpu,
-                               int cpu)
+static braid_result_t read_c2c(struct loader *ld, const struct braid_xml_elem *e, int gpu, int cpu)
 {
     int count;
     double bw;
     BRAID_CHECK(get_int(ld, e, "count", 1, 1024, 1, &count));
     BRAID_CHECK(braid__attr_float(ld->file, e, "bw", 0.0, 1e6, 45.0, &bw));
-    return braid__topo_connect(ld->topo, gpu, cpu, BRAID_LINK_C2C, count, 0,
-                               (float)(bw * count));
+    return braid__topo_connect(ld->topo, gpu, cpu, BRAID_LINK_C2C, count, 0, (float)(bw * count));
 }
 
 static braid_result_t read_gpu_attrs(struct loader *ld, const struct braid_xml_elem *e, int gpu)
@@ -252,8 +250,7 @@ static braid_result_t read_gpu_attrs(struct loader *ld, const struct braid_xml_e
     return get_str(ld, e, "clique", &n->clique);
 }
 
-static braid_result_t read_gpu(struct loader *ld, const struct braid_xml_elem *e, int gpu,
-                               int cpu)
+static braid_result_t read_gpu(struct loader *ld, const struct braid_xml_elem *e, int gpu, int cpu)
 {
     BRAID_CHECK(read_gpu_attrs(ld, e, gpu));
     for (int k = 0; k < e->nkids; k++) {
@@ -283,8 +280,7 @@ static braid_result_t read_net_attrs(struct loader *ld, const struct braid_xml_e
     n->speed = v;
     BRAID_CHECK(braid__attr_float(ld->file, e, "latency", 0.0, 1e9, 0.0, &lat));
     n->latency = (float)lat;
-    BRAID_CHECK(braid__attr_int(ld->file, e, "guid", INT64_MIN, INT64_MAX, 0, &v));
-    n->guid = (uint64_t)v;
+    BRAID_CHECK(braid__attr_u64(ld->file, e, "guid", &n->guid));
     BRAID_CHECK(get_int(ld, e, "maxconn", 0, 1 << 30, -1, &n->maxconn));
     BRAID_CHECK(get_int(ld, e, "gdr", 0, 1, -1, &n->gdr));
     BRAID_CHECK(get_int(ld, e, "coll", 0, 1, -1, &n->coll));
@@ -295,8 +291,7 @@ static braid_result_t read_net_attrs(struct loader *ld, const struct braid_xml_e
 
 /* One NIC node per <net> (a multi-port adapter has several); copies the PCI identity. */
 static braid_result_t add_nic(struct loader *ld, const struct braid_xml_elem *net,
-                              const struct braid_topo_node *pci, int host, int parent,
-                              int line)
+                              const struct braid_topo_node *pci, int host, int parent, int line)
 {
     int nic;
     BRAID_CHECK(braid__topo_add_node(ld->topo, BRAID_TOPO_NIC, host, &nic));
@@ -329,8 +324,8 @@ static braid_result_t read_nic(struct loader *ld, const struct braid_xml_elem *e
     return BRAID_SUCCESS;
 }
 
-static braid_result_t read_pci(struct loader *ld, const struct braid_xml_elem *e, int host,
-                               int cpu, int parent);
+static braid_result_t read_pci(struct loader *ld, const struct braid_xml_elem *e, int host, int cpu,
+                               int parent);
 
 /* Decides what one <pci> element is: a GPU, a NIC, a switch, or another endpoint. */
 static braid_result_t pci_kind(const struct braid_xml_elem *e, int cls, int *kind)
@@ -419,8 +414,8 @@ static braid_result_t read_pci_nic(struct loader *ld, const struct braid_xml_ele
     return BRAID_SUCCESS;
 }
 
-static braid_result_t read_pci(struct loader *ld, const struct braid_xml_elem *e, int host,
-                               int cpu, int parent)
+static braid_result_t read_pci(struct loader *ld, const struct braid_xml_elem *e, int host, int cpu,
+                               int parent)
 {
     struct braid_topo_node attrs = {0};
     int kind;
@@ -460,8 +455,8 @@ static braid_result_t read_cpu_gpu(struct loader *ld, const struct braid_xml_ele
     return read_gpu(ld, e, gpu, cpu);
 }
 
-static braid_result_t read_cpu_attrs(struct loader *ld, const struct braid_xml_elem *e,
-                                     int *host, int *numa)
+static braid_result_t read_cpu_attrs(struct loader *ld, const struct braid_xml_elem *e, int *host,
+                                     int *numa)
 {
     BRAID_CHECK(get_int(ld, e, "host", 0, 1 << 24, 0, host));
     BRAID_CHECK(get_int(ld, e, "numaid", -1, 1 << 20, 0, numa));
@@ -544,8 +539,8 @@ static braid_result_t read_network(struct loader *ld, const struct braid_xml_ele
 {
     if (ld->topo->ntype[BRAID_TOPO_NET] > 0)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT,
-                          "topology file %s, line %d: a second <network>; list it once",
-                          ld->file, e->line);
+                          "topology file %s, line %d: a second <network>; list it once", ld->file,
+                          e->line);
     int net;
     BRAID_CHECK(braid__topo_add_node(ld->topo, BRAID_TOPO_NET, -1, &net));
     ld->topo->ntype[BRAID_TOPO_NET] = 1;
@@ -616,8 +611,8 @@ static braid_result_t nvlink_remote(struct loader *ld, const struct pending_nvli
     if (p->tclass == BRAID_PCI_CLASS_NVSWITCH) {
         *remote = find_nvs(topo, g->host, g->clique);
         if (*remote < 0) {
-            BRAID_CHECK(braid__topo_add_node(topo, BRAID_TOPO_NVS, g->clique ? -1 : g->host,
-                                             remote));
+            BRAID_CHECK(
+                braid__topo_add_node(topo, BRAID_TOPO_NVS, g->clique ? -1 : g->host, remote));
             struct braid_topo_node *n = &topo->nodes[*remote];
             g = &topo->nodes[p->gpu];
             BRAID_CHECK(braid__topo_strset(&n->domain, g->clique));
@@ -711,8 +706,8 @@ static braid_result_t resolve_nvlinks(struct loader *ld)
                              "GPU itself (a cycle); give the bus id of the peer",
                              ld->file, p->line, p->target);
         if (res >= 0 && remote >= 0)
-            edges[n++] = (struct nvl_edge){p->gpu, remote, p->count, nvl_gen(ld->topo, p, remote),
-                                           p->line};
+            edges[n++] =
+                (struct nvl_edge){p->gpu, remote, p->count, nvl_gen(ld->topo, p, remote), p->line};
     }
     if (res >= 0)
         res = connect_edges(ld, edges, n);

@@ -124,6 +124,134 @@ static braid_result_t add_missing(struct braid_topo *file, const struct braid_to
     struct braid_topo_node *f = &file->nodes[*index];
     f->parent = cpu;
     f->line = 0;
-    return braid__topo_connect(file, *index, cpu, BRAID_LINK_PCI, f->link_width,
-                               0, braid__topo_pcie_bw(f->link_speed, f->link_width));
+    return braid__topo_connect(file, *index, cpu, BRAID_LINK_PCI, f->link_width, 0,
+                               braid__topo_pcie_bw(f->link_speed, f->link_width));
+}
+
+static braid_result_t file_nvs(struct braid_topo *file, const struct braid_topo_node *p, int *out)
+{
+    for (int i = 0; i < file->nnodes; i++) {
+        const struct braid_topo_node *f = &file->nodes[i];
+        if (f->type == BRAID_TOPO_NVS &&
+            (p->domain ? f->domain && !strcmp(f->domain, p->domain) : !f->domain && f->host == 0)) {
+            *out = i;
+            return BRAID_SUCCESS;
+        }
+    }
+    return braid__topo_copy_node(file, p, p->domain ? -1 : 0, out);
+}
+
+/* Gives file GPU fg the NVLinks and C2C links of probed GPU pg when the file lists none. */
+static braid_result_t copy_links(struct braid_topo *file, const struct braid_topo *probed, int pg,
+                                 int fg)
+{
+    int has_nvl = 0, has_c2c = 0;
+    for (int l = 0; l < file->nodes[fg].nlinks; l++) {
+        has_nvl |= file->nodes[fg].links[l].type == BRAID_LINK_NVL;
+        has_c2c |= file->nodes[fg].links[l].type == BRAID_LINK_C2C;
+    }
+    const struct braid_topo_node *p = &probed->nodes[pg];
+    for (int l = 0; l < p->nlinks; l++) {
+        const struct braid_topo_link *k = &p->links[l];
+        const struct braid_topo_node *r = &probed->nodes[k->remote];
+        int remote = -1;
+        if (k->type == BRAID_LINK_NVL && !has_nvl && r->type == BRAID_TOPO_GPU)
+            remote = match(file, r);
+        else if (k->type == BRAID_LINK_NVL && !has_nvl && r->type == BRAID_TOPO_NVS)
+            BRAID_CHECK(file_nvs(file, r, &remote));
+        else if (k->type == BRAID_LINK_C2C && !has_c2c)
+            remote = file_cpu(file, probed, pg);
+        if (remote >= 0 && remote != fg)
+            BRAID_CHECK(braid__topo_connect(file, fg, remote, k->type, k->count, k->gen, k->bw));
+    }
+    return BRAID_SUCCESS;
+}
+
+/* Links from partial files have no generation until the SM version is known. */
+static void nvlink_bandwidths(struct braid_topo *topo)
+{
+    for (int i = 0; i < topo->nnodes; i++) {
+        struct braid_topo_node *n = &topo->nodes[i];
+        for (int l = 0; l < n->nlinks; l++) {
+            struct braid_topo_link *k = &n->links[l];
+            if (k->type != BRAID_LINK_NVL || k->gen != 0)
+                continue;
+            int sa = n->type == BRAID_TOPO_GPU ? n->sm : -1;
+            int sb = topo->nodes[k->remote].type == BRAID_TOPO_GPU ? topo->nodes[k->remote].sm : -1;
+            int sm = sa > 0 && (sb <= 0 || sa < sb) ? sa : sb;
+            if (sm <= 0)
+                continue;
+            k->gen = (uint8_t)braid__topo_nvlink_gen_of_sm(sm);
+            k->bw = braid__topo_nvlink_bw(k->gen, k->count);
+        }
+    }
+}
+
+braid_result_t braid__topo_fill(struct braid_topo *file, const struct braid_topo *probed)
+{
+    int n = probed->nnodes;
+    int *map = malloc((size_t)(n ? n : 1) * sizeof(int));
+    if (!map)
+        return braid__err(BRAID_ERR_NO_MEMORY, "topology: out of memory filling the file");
+    braid_result_t res = BRAID_SUCCESS;
+    for (int i = 0; i < n && res >= 0; i++) {
+        const struct braid_topo_node *p = &probed->nodes[i];
+        map[i] = -1;
+        if (p->type != BRAID_TOPO_GPU && p->type != BRAID_TOPO_NIC)
+            continue;
+        map[i] = match(file, p);
+        if (map[i] < 0) {
+            BRAID_INFO(TOPO, "BRAID_TOPO_FILE does not list the probed %s %s; adding it",
+                       braid__topo_node_name(p->type), p->busid ? p->busid : p->name);
+            res = add_missing(file, probed, i, &map[i]);
+        } else {
+            res = fill_fields(&file->nodes[map[i]], p);
+        }
+    }
+    for (int i = 0; i < n && res >= 0; i++)
+        if (probed->nodes[i].type == BRAID_TOPO_GPU && map[i] >= 0)
+            res = copy_links(file, probed, i, map[i]);
+    free(map);
+    if (res < 0)
+        return res;
+    nvlink_bandwidths(file);
+    return braid__topo_finish(file);
+}
+
+static braid_result_t with_file(const char *path, struct braid_topo *probed,
+                                struct braid_topo **out)
+{
+    struct braid_topo *file;
+    BRAID_CHECK(braid__topo_load_file(path, &file));
+    braid_result_t res = braid__topo_fill(file, probed);
+    if (res < 0) {
+        braid__topo_free(file);
+        return res;
+    }
+    char summary[256];
+    braid__topo_summary(file, summary, sizeof(summary));
+    BRAID_INFO(TOPO, "BRAID_TOPO_FILE=%s: %s", path, summary);
+    *out = file;
+    return BRAID_SUCCESS;
+}
+
+braid_result_t braid__topo_local(struct braid_topo **out)
+{
+    struct braid_topo *probed;
+    *out = NULL;
+    BRAID_CHECK(braid__topo_probe(&probed));
+    const char *path = braid__param_str("BRAID_TOPO_FILE");
+    braid_result_t res = BRAID_SUCCESS;
+    if (path) {
+        res = with_file(path, probed, out);
+        braid__topo_free(probed);
+    } else {
+        *out = probed;
+    }
+    if (res < 0)
+        return res;
+    const char *dump = braid__param_str("BRAID_TOPO_DUMP_FILE");
+    if (dump && braid__topo_dump_file(*out, dump) < 0)
+        BRAID_WARN(TOPO, "%s", braid__err_text());
+    return BRAID_SUCCESS;
 }

@@ -44,8 +44,8 @@ braid_result_t braid__topo_deserialize(const void *buf, size_t len, struct braid
 
 struct merger {
     struct braid_topo *out;
-    int net;   /* the shared network node, -1 until a NIC needs it */
-    int *map;  /* input node index -> output node index */
+    int net;  /* the shared network node, -1 until a NIC needs it */
+    int *map; /* input node index -> output node index */
     size_t map_cap;
 };
 
@@ -128,8 +128,8 @@ braid_result_t braid__topo_merge(struct braid_topo *const *hosts, int nhosts,
     int base = 0;
     for (int h = 0; h < nhosts && res >= 0; h++) {
         if (!hosts[h]) {
-            res = braid__err(BRAID_ERR_INVALID_ARGUMENT, "topology: host %d of the merge is NULL",
-                             h);
+            res =
+                braid__err(BRAID_ERR_INVALID_ARGUMENT, "topology: host %d of the merge is NULL", h);
             break;
         }
         res = merge_one(&m, hosts[h], base);

@@ -149,8 +149,7 @@ static braid_result_t row_of(struct braid_topo *topo, int node, struct braid_top
     return BRAID_SUCCESS;
 }
 
-static braid_result_t node_path(struct braid_topo *topo, int a, int b,
-                                struct braid_topo_path *path)
+static braid_result_t node_path(struct braid_topo *topo, int a, int b, struct braid_topo_path *path)
 {
     struct braid_topo_path *row;
     BRAID_CHECK(row_of(topo, a, &row));
@@ -200,8 +199,9 @@ braid_result_t braid__topo_gpu_nic_path(struct braid_topo *topo, int gpu, int ni
 {
     int g = braid__topo_nth(topo, BRAID_TOPO_GPU, gpu);
     int n = braid__topo_nth(topo, BRAID_TOPO_NIC, nic);
-    BRAID_ARG_CHECK(g >= 0 && n >= 0, "topology: GPU %d or NIC %d does not exist (%d GPUs, %d NICs)",
-                    gpu, nic, braid__topo_ngpus(topo), braid__topo_nnics(topo));
+    BRAID_ARG_CHECK(g >= 0 && n >= 0,
+                    "topology: GPU %d or NIC %d does not exist (%d GPUs, %d NICs)", gpu, nic,
+                    braid__topo_ngpus(topo), braid__topo_nnics(topo));
     BRAID_CHECK(node_path(topo, g, n, path));
     return try_pxn(topo, g, n, path);
 }
@@ -219,9 +219,10 @@ static braid_result_t best_nics(struct braid_topo *topo, int g, int *cand, int *
                                              braid__topo_type_rank(topo, nic), &p));
         if (p.type == BRAID_PATH_DIS)
             continue;
-        int cmp = *ncand == 0 ? -1 : p.type != best.type ? (p.type < best.type ? -1 : 1)
-                                 : p.bw != best.bw       ? (p.bw > best.bw ? -1 : 1)
-                                                         : 0;
+        int cmp = *ncand == 0           ? -1
+                  : p.type != best.type ? (p.type < best.type ? -1 : 1)
+                  : p.bw != best.bw     ? (p.bw > best.bw ? -1 : 1)
+                                        : 0;
         if (cmp < 0) {
             best = p;
             *ncand = 0;
@@ -238,8 +239,8 @@ static braid_result_t compute_nearest(struct braid_topo *topo, int h)
     int nn = topo->host_nic_off[h + 1] - topo->host_nic_off[h];
     int *cand = malloc((size_t)(nn ? nn : 1) * sizeof(int) * (size_t)(ng ? ng : 1));
     int *ncand = calloc((size_t)(ng ? ng : 1), sizeof(int));
-    braid_result_t res = cand && ncand ? BRAID_SUCCESS
-                                       : braid__err(BRAID_ERR_NO_MEMORY, "topology: out of memory");
+    braid_result_t res =
+        cand && ncand ? BRAID_SUCCESS : braid__err(BRAID_ERR_NO_MEMORY, "topology: out of memory");
     for (int i = 0; i < ng && res >= 0; i++)
         res = best_nics(topo, topo->host_gpu_list[topo->host_gpu_off[h] + i], cand + i * nn,
                         &ncand[i]);

@@ -18,12 +18,12 @@
 #include "core/log.h"
 #include "topology/topo_attr.h"
 
-#define CU_ATTR_CC_MAJOR 75
-#define CU_ATTR_CC_MINOR 76
-#define NVML_MAX_LINKS 32     /* queried until NVML says the link does not exist */
-#define NVML_REMOTE_SWITCH 2  /* nvmlIntNvLinkDeviceType_t: NVSwitch */
-#define NVML_FI_C2C_COUNT 170 /* NVML_FI_DEV_C2C_LINK_COUNT */
-#define NVML_FI_C2C_BW 172    /* NVML_FI_DEV_C2C_LINK_GET_MAX_BW, MB/s per link */
+#define CU_ATTR_CC_MAJOR      75
+#define CU_ATTR_CC_MINOR      76
+#define NVML_MAX_LINKS        32  /* queried until NVML says the link does not exist */
+#define NVML_REMOTE_SWITCH    2   /* nvmlIntNvLinkDeviceType_t: NVSwitch */
+#define NVML_FI_C2C_COUNT     170 /* NVML_FI_DEV_C2C_LINK_COUNT */
+#define NVML_FI_C2C_BW        172 /* NVML_FI_DEV_C2C_LINK_GET_MAX_BW, MB/s per link */
 #define NVML_FABRIC_COMPLETED 3
 
 struct nvml_pci {
@@ -189,8 +189,8 @@ static braid_result_t fabric_clique(struct nvml_api *nv, void *dev, struct braid
 
 /* The far end of one active NVLink: a GPU of this host or the NVSwitch fabric; -1 if
  * inactive, absent, or a device braid does not model (a POWER9 CPU). */
-static braid_result_t link_remote(struct braid_topo *topo, int host, struct nvml_api *nv,
-                                  void *dev, int g, unsigned l, int *remote, int *last)
+static braid_result_t link_remote(struct braid_topo *topo, int host, struct nvml_api *nv, void *dev,
+                                  int g, unsigned l, int *remote, int *last)
 {
     int active = 0, type = -1;
     struct nvml_pci pci;
@@ -213,8 +213,8 @@ static braid_result_t link_remote(struct braid_topo *topo, int host, struct nvml
 
 /* Counts the active NVLinks of one GPU per far end and links them. Each GPU pair is seen from
  * both ends with the same count, so linking it twice only replaces the link. */
-static braid_result_t gpu_nvlinks(struct braid_topo *topo, int host, struct nvml_api *nv,
-                                  void *dev, int g)
+static braid_result_t gpu_nvlinks(struct braid_topo *topo, int host, struct nvml_api *nv, void *dev,
+                                  int g)
 {
     int remotes[NVML_MAX_LINKS], counts[NVML_MAX_LINKS], n = 0, last = 0;
     int gen = braid__topo_nvlink_gen_of_sm(topo->nodes[g].sm);

@@ -106,17 +106,38 @@ static int64_t port_mbps(const struct ibv_port_attr *a)
 {
     int64_t lane;
     switch (a->active_speed) {
-    case 1: lane = 2500; break;    /* SDR */
-    case 2: lane = 5000; break;    /* DDR */
-    case 4: case 8: lane = 10000; break; /* QDR, FDR10 */
-    case 16: lane = 14000; break;  /* FDR */
-    case 32: lane = 25000; break;  /* EDR */
-    case 64: lane = 50000; break;  /* HDR */
-    case 128: lane = 100000; break; /* NDR */
-    default: lane = 200000; break; /* XDR and later */
+    case 1:
+        lane = 2500;
+        break; /* SDR */
+    case 2:
+        lane = 5000;
+        break; /* DDR */
+    case 4:
+    case 8:
+        lane = 10000;
+        break; /* QDR, FDR10 */
+    case 16:
+        lane = 14000;
+        break; /* FDR */
+    case 32:
+        lane = 25000;
+        break; /* EDR */
+    case 64:
+        lane = 50000;
+        break; /* HDR */
+    case 128:
+        lane = 100000;
+        break; /* NDR */
+    default:
+        lane = 200000;
+        break; /* XDR and later */
     }
-    int width = a->active_width == 1 ? 1 : a->active_width == 2 ? 4 : a->active_width == 4 ? 8
-              : a->active_width == 8 ? 12 : a->active_width == 16 ? 2 : 1;
+    int width = a->active_width == 1    ? 1
+                : a->active_width == 2  ? 4
+                : a->active_width == 4  ? 8
+                : a->active_width == 8  ? 12
+                : a->active_width == 16 ? 2
+                                        : 1;
     return lane * width;
 }
 

@@ -107,8 +107,7 @@ braid_result_t braid__probe_cpus(struct braid_topo *topo, int host)
         closedir(d);
     BRAID_CHECK(res);
     if (!found) {
-        BRAID_INFO(TOPO, "probe: %s is missing (no NUMA support); one CPU node for the host",
-                   root);
+        BRAID_INFO(TOPO, "probe: %s is missing (no NUMA support); one CPU node for the host", root);
         BRAID_CHECK(add_cpu(topo, host, 0, NULL));
     }
     return BRAID_SUCCESS;
@@ -205,7 +204,7 @@ braid_result_t braid__probe_attach(struct braid_topo *topo, int host, int node)
     } else {
         parent = device_cpu(topo, host, NULL);
         BRAID_WARN(TOPO, "probe: %s %s has no PCI address; attaching it to CPU %d",
-                   braid__topo_node_name(n->type), n->name ? n->name : "", 
+                   braid__topo_node_name(n->type), n->name ? n->name : "",
                    parent >= 0 ? topo->nodes[parent].numa : -1);
     }
     if (parent < 0)

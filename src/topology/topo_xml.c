@@ -69,7 +69,7 @@ static braid_result_t skip_past(struct reader *r, const char *end, const char *w
         advance(r, 1);
     if (r->p >= r->end) {
         r->line = line;
-        return parse_error(r, what);
+        return parse_error(r, "%s", what);
     }
     advance(r, strlen(end));
     return BRAID_SUCCESS;

@@ -13,7 +13,7 @@
 #include "braid.h"
 
 #define BRAID_XML_MAX_DEPTH 64
-#define BRAID_XML_MAX_NAME 64
+#define BRAID_XML_MAX_NAME  64
 #define BRAID_XML_MAX_VALUE 4096
 #define BRAID_XML_MAX_BYTES (256u << 20)
 

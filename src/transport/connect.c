@@ -38,8 +38,8 @@ static braid_result_t new_conn(struct braid_comm *comm, int peer, int channel, i
     conn->nslots = (uint32_t)comm->settings.shared.nslots;
     conn->slot_bytes = (size_t)comm->settings.shared.slot_size;
     conn->peer_info = &comm->peers[peer];
-    braid_result_t res = braid__transport_select(&comm->peers[comm->rank], &comm->peers[peer],
-                                                 &conn->transport);
+    braid_result_t res =
+        braid__transport_select(&comm->peers[comm->rank], &comm->peers[peer], &conn->transport);
     if (res != BRAID_SUCCESS) {
         free(conn);
         BRAID_CHECK(res);
@@ -108,7 +108,8 @@ static braid_result_t connect_peer(struct braid_comm *comm, struct peer_work *w)
     for (int i = 0; i < w->count; i++) {
         struct braid_conn *mine = find_mate(w, &theirs[i]);
         if (!mine || theirs[i].bloblen > BRAID_CONN_BLOB_MAX) {
-            res = braid__err(BRAID_ERR_REMOTE, "rank %d set up a connector (channel %d) this "
+            res = braid__err(BRAID_ERR_REMOTE,
+                             "rank %d set up a connector (channel %d) this "
                              "rank's call does not need: the ranks called different "
                              "collectives or the same one with different arguments",
                              w->peer, theirs[i].channel);
@@ -126,10 +127,9 @@ static braid_result_t run_exchange(struct braid_comm *comm, struct peer_work *wo
 {
     /* Sends first, then receives: bootstrap sends never wait for the peer's receive. */
     for (int i = 0; i < nwork; i++)
-        BRAID_CHECK(braid__bootstrap_send(comm->bs, work[i].peer,
-                                          BRAID_TAG_CONNECT | comm->connect_seq[work[i].peer],
-                                          work[i].entries,
-                                          (size_t)work[i].count * sizeof(struct conn_entry)));
+        BRAID_CHECK(braid__bootstrap_send(
+            comm->bs, work[i].peer, BRAID_TAG_CONNECT | comm->connect_seq[work[i].peer],
+            work[i].entries, (size_t)work[i].count * sizeof(struct conn_entry)));
     for (int i = 0; i < nwork; i++)
         BRAID_CHECK(connect_peer(comm, &work[i]));
     char ack = 1;

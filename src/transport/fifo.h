@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define BRAID_FIFO_MAX_SLOTS 64
-#define BRAID_CACHELINE 64
+#define BRAID_CACHELINE      64
 
 struct braid_fifo_ctrl {
     _Alignas(BRAID_CACHELINE) _Atomic uint64_t head; /* written by the sender */

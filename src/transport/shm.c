@@ -68,9 +68,10 @@ static braid_result_t shm_create(struct shm_state *st, size_t bytes, int peer)
     if (rc != 0) {
         close(fd);
         shm_unlink(st->name);
-        return braid__err(BRAID_ERR_SYSTEM, "shm: reserving %zu bytes for %s failed: %s; in a "
-                          "container raise --shm-size or use --ipc=host", bytes, st->name,
-                          strerror(rc));
+        return braid__err(BRAID_ERR_SYSTEM,
+                          "shm: reserving %zu bytes for %s failed: %s; in a "
+                          "container raise --shm-size or use --ipc=host",
+                          bytes, st->name, strerror(rc));
     }
     st->base = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
@@ -115,13 +116,16 @@ static braid_result_t shm_connect(struct braid_comm *comm, struct braid_conn *co
     if (conn->dir == BRAID_CONN_SEND) {
         struct shm_blob b;
         if (bloblen != sizeof(b))
-            return braid__err(BRAID_ERR_REMOTE, "shm: rank %d sent a %zu-byte connect blob, "
-                              "expected %zu", conn->peer, bloblen, sizeof(b));
+            return braid__err(BRAID_ERR_REMOTE,
+                              "shm: rank %d sent a %zu-byte connect blob, "
+                              "expected %zu",
+                              conn->peer, bloblen, sizeof(b));
         memcpy(&b, blob, sizeof(b));
         b.name[SHM_NAME_MAX - 1] = '\0';
         size_t expect = braid__fifo_bytes(conn->nslots, conn->slot_bytes);
         if (b.bytes != expect)
-            return braid__err(BRAID_ERR_REMOTE, "shm: rank %d made a %llu-byte FIFO, this rank "
+            return braid__err(BRAID_ERR_REMOTE,
+                              "shm: rank %d made a %llu-byte FIFO, this rank "
                               "expects %zu: BRAID_NSLOTS/BRAID_SLOT_SIZE differ between ranks",
                               conn->peer, (unsigned long long)b.bytes, expect);
         int fd = shm_open(b.name, O_RDWR | O_CLOEXEC, 0);

@@ -43,8 +43,10 @@ braid_result_t braid__transport_select(const struct braid_peer_info *self,
         return BRAID_SUCCESS;
     }
     if (forced)
-        return braid__err(BRAID_ERR_INVALID_ARGUMENT, "BRAID_TRANSPORT=%s is not a transport "
-                          "of this build; choose one of: %s", forced, names);
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "BRAID_TRANSPORT=%s is not a transport "
+                          "of this build; choose one of: %s",
+                          forced, names);
     return braid__err(BRAID_ERR_NOT_SUPPORTED,
                       "no transport can reach rank %d on host %s from host %s (this build has: "
                       "%s; shm needs both ranks on one host)",

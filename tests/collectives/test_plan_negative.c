@@ -39,8 +39,8 @@ static void release(struct plans *ps)
 /* Verifies, expects failure, and checks that the message contains every given word. */
 static void expect_failure(struct plans *ps, int inplace, const char *const *words)
 {
-    braid_result_t res = braid__plan_verify_plans(ps->ptr, ps->n, inplace, ps->msg,
-                                                  sizeof(ps->msg));
+    braid_result_t res =
+        braid__plan_verify_plans(ps->ptr, ps->n, inplace, ps->msg, sizeof(ps->msg));
     ck_assert_msg(res == BRAID_ERR_INTERNAL, "corrupted plan passed verification (res %d)", res);
     if (getenv("BRAID_TEST_VERBOSE")) /* to read the messages a user would see */
         printf("%s\n", ps->msg);
@@ -48,7 +48,7 @@ static void expect_failure(struct plans *ps, int inplace, const char *const *wor
         ck_assert_msg(strstr(ps->msg, *words), "message lacks \"%s\": %s", *words, ps->msg);
     release(ps);
 }
-#define EXPECT_FAIL(ps, inplace, ...)                                                             \
+#define EXPECT_FAIL(ps, inplace, ...)                                                              \
     expect_failure((ps), (inplace), (const char *const[]){__VA_ARGS__, NULL})
 
 static struct braid_step *step(struct plans *ps, int rank, int ch, uint32_t i)
@@ -227,10 +227,11 @@ START_TEST(nonroot_reads_input)
     struct plans ps;
     build(&ps, BRAID_ALGO_RING, BRAID_COLL_BROADCAST, 3, 1, 0);
     /* Rank 1 also copies its own input, which a non-root may not even have. */
-    ck_assert_int_eq(braid__plan_push(&ps.p[1], 0,
-                                      (struct braid_step){.src = {braid__ref(BRAID_REF_INPUT, 0)},
-                                                          .dst = {braid__ref(BRAID_REF_OUTPUT, 0)}}),
-                     0);
+    ck_assert_int_eq(
+        braid__plan_push(&ps.p[1], 0,
+                         (struct braid_step){.src = {braid__ref(BRAID_REF_INPUT, 0)},
+                                             .dst = {braid__ref(BRAID_REF_OUTPUT, 0)}}),
+        0);
     EXPECT_FAIL(&ps, 0, "non-root", "broadcast");
 }
 END_TEST
@@ -259,20 +260,31 @@ START_TEST(malformed_steps)
     static const struct {
         int field;
         const char *word;
-    } cases[] = {{0, "unknown flags"},          {1, "piece index"},
-                 {2, "two peer sources"},       {3, "REDUCE with one source"},
-                 {4, "out of range"},           {5, "no destination"}};
+    } cases[] = {{0, "unknown flags"},          {1, "piece index"},  {2, "two peer sources"},
+                 {3, "REDUCE with one source"}, {4, "out of range"}, {5, "no destination"}};
     for (size_t k = 0; k < sizeof(cases) / sizeof(*cases); k++) {
         struct plans ps;
         build(&ps, BRAID_ALGO_RING, BRAID_COLL_ALL_REDUCE, 3, 1, 0);
         struct braid_step *s = step(&ps, 1, 0, 1);
         switch (cases[k].field) {
-        case 0: s->flags |= 0x80; break;
-        case 1: s->piece = 3; break;
-        case 2: s->src[1] = braid__ref(BRAID_REF_PEER, 2); break;
-        case 3: s->src[1] = BRAID_NOREF; break;
-        case 4: s->dst[0] = braid__ref(BRAID_REF_PEER, 7); break;
-        default: s->dst[0] = s->dst[1] = BRAID_NOREF; break;
+        case 0:
+            s->flags |= 0x80;
+            break;
+        case 1:
+            s->piece = 3;
+            break;
+        case 2:
+            s->src[1] = braid__ref(BRAID_REF_PEER, 2);
+            break;
+        case 3:
+            s->src[1] = BRAID_NOREF;
+            break;
+        case 4:
+            s->dst[0] = braid__ref(BRAID_REF_PEER, 7);
+            break;
+        default:
+            s->dst[0] = s->dst[1] = BRAID_NOREF;
+            break;
         }
         EXPECT_FAIL(&ps, 0, "malformed step", cases[k].word, "rank 1 channel 0 step 1");
     }

@@ -24,9 +24,8 @@ static int verify_case(enum braid_algo algo, enum braid_coll coll, int n, int nc
     if (res == BRAID_ERR_NOT_SUPPORTED && algo == BRAID_ALGO_RING && coll == BRAID_COLL_ALL_TO_ALL)
         return 0;
     if (res != BRAID_SUCCESS)
-        ck_abort_msg("%s %s nranks %d channels %d root %d%s: %s",
-                     braid__algo_get(algo)->name, braid__coll_name(coll), n, nch, root,
-                     inplace ? " in place" : "", msg);
+        ck_abort_msg("%s %s nranks %d channels %d root %d%s: %s", braid__algo_get(algo)->name,
+                     braid__coll_name(coll), n, nch, root, inplace ? " in place" : "", msg);
     return 1;
 }
 

@@ -41,8 +41,8 @@ START_TEST(null_buffers)
                BRAID_ERR_INVALID_ARGUMENT, c, "sendbuf is NULL");
     ASSERT_ERR(braid_all_reduce(x, NULL, 4, BRAID_FLOAT32, BRAID_SUM, c, NULL),
                BRAID_ERR_INVALID_ARGUMENT, c, "recvbuf is NULL");
-    ASSERT_ERR(braid_all_gather(NULL, x, 4, BRAID_FLOAT32, c, NULL), BRAID_ERR_INVALID_ARGUMENT,
-               c, "sendbuf");
+    ASSERT_ERR(braid_all_gather(NULL, x, 4, BRAID_FLOAT32, c, NULL), BRAID_ERR_INVALID_ARGUMENT, c,
+               "sendbuf");
     ASSERT_ERR(braid_recv(NULL, 4, BRAID_FLOAT32, 0, c, NULL), BRAID_ERR_INVALID_ARGUMENT, c,
                "recvbuf");
     /* count 0 with NULL buffers is a valid no-op */
@@ -125,12 +125,12 @@ START_TEST(bad_config)
     ck_assert_ptr_null(c);
     braid_config_t cfg2 = BRAID_CONFIG_INIT;
     cfg2.algorithm = "bogus";
-    ASSERT_ERR(braid_comm_init_rank_config(&c, 1, id, 0, &cfg2), BRAID_ERR_INVALID_ARGUMENT,
-               NULL, "\"bogus\" is not an algorithm");
+    ASSERT_ERR(braid_comm_init_rank_config(&c, 1, id, 0, &cfg2), BRAID_ERR_INVALID_ARGUMENT, NULL,
+               "\"bogus\" is not an algorithm");
     braid_config_t cfg3 = BRAID_CONFIG_INIT;
     cfg3.size = 8;
-    ASSERT_ERR(braid_comm_init_rank_config(&c, 1, id, 0, &cfg3), BRAID_ERR_INVALID_ARGUMENT,
-               NULL, "BRAID_CONFIG_INIT");
+    ASSERT_ERR(braid_comm_init_rank_config(&c, 1, id, 0, &cfg3), BRAID_ERR_INVALID_ARGUMENT, NULL,
+               "BRAID_CONFIG_INIT");
     setenv("BRAID_TIMEOUT_MS", "soon", 1);
     ASSERT_ERR(braid_comm_init_rank(&c, 1, id, 0), BRAID_ERR_INVALID_ARGUMENT, NULL,
                "BRAID_TIMEOUT_MS=\"soon\"");
@@ -149,8 +149,7 @@ START_TEST(garbage_and_damaged_id)
                "not a braid unique id");
     ck_assert_int_eq(braid_get_unique_id(&id), BRAID_SUCCESS);
     id.internal[30] ^= 0x40; /* inside the root address */
-    ASSERT_ERR(braid_comm_init_rank(&c, 1, id, 0), BRAID_ERR_INVALID_ARGUMENT, NULL,
-               "damaged");
+    ASSERT_ERR(braid_comm_init_rank(&c, 1, id, 0), BRAID_ERR_INVALID_ARGUMENT, NULL, "damaged");
 }
 END_TEST
 
@@ -248,7 +247,8 @@ START_TEST(version_mismatch)
         _exit(init_with_override(1, id, 999, msg) == BRAID_ERR_VERSION_MISMATCH ? 0 : 1);
     braid_result_t r = init_with_override(0, id, 999, msg);
     ck_assert_int_eq(r, BRAID_ERR_VERSION_MISMATCH);
-    ck_assert_msg(strstr(msg, "rank 0 runs braid version") && strstr(msg, "rank 1 runs version 999"),
+    ck_assert_msg(strstr(msg, "rank 0 runs braid version") &&
+                      strstr(msg, "rank 1 runs version 999"),
                   "message should name both ranks and versions: %s", msg);
     int status;
     waitpid(pid, &status, 0);

@@ -140,8 +140,8 @@ int harness_run(int nranks, enum harness_mode mode, harness_fn fn, void *arg, in
     }
     struct rank_arg *args = calloc((size_t)nranks, sizeof(*args));
     for (int r = 0; r < nranks; r++)
-        args[r] = (struct rank_arg){.rank = r, .nranks = nranks, .id = id, .config = config,
-                                    .fn = fn, .arg = arg};
+        args[r] = (struct rank_arg){
+            .rank = r, .nranks = nranks, .id = id, .config = config, .fn = fn, .arg = arg};
     int failed = mode == HARNESS_THREADS ? run_threads(args, nranks, timeout_s)
                                          : run_procs(args, nranks, timeout_s);
     free(args);

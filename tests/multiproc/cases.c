@@ -4,8 +4,8 @@
 #include <string.h>
 
 const int tc_axis_size[AX_N] = {TC_NCOLLS, 12, 5, TC_NSIZES, 2, TC_NALGOS, TC_MAX_RANKS, 2};
-const char *const tc_coll_names[TC_NCOLLS] = {"all_reduce", "all_gather", "reduce_scatter",
-                                              "all_to_all", "broadcast",  "reduce", "sendrecv"};
+const char *const tc_coll_names[TC_NCOLLS] = {
+    "all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "reduce", "sendrecv"};
 const char *const tc_algo_names[TC_NALGOS] = {"auto", "ring", "tree", "pairwise", "oneshot"};
 
 size_t tc_count(int coll, int size_class, int nranks, size_t esize)
@@ -144,8 +144,8 @@ int tc_exhaustive(int nranks, int mode, struct tcase **out)
                 for (int s = 0; s < TC_NSIZES - 1; s++)
                     for (int ip = 0; ip < 2; ip++)
                         for (int al = 0; al < TC_NALGOS; al++)
-                            cases[n++] = (struct tcase){
-                                .v = {c, d, o, s, ip, al, nranks - 1, mode}};
+                            cases[n++] =
+                                (struct tcase){.v = {c, d, o, s, ip, al, nranks - 1, mode}};
     *out = cases;
     return n;
 }

@@ -22,8 +22,8 @@ enum tc_coll {
     TC_NCOLLS
 };
 
-#define TC_NSIZES 6
-#define TC_NALGOS 5 /* auto, ring, tree, pairwise, oneshot */
+#define TC_NSIZES    6
+#define TC_NALGOS    5 /* auto, ring, tree, pairwise, oneshot */
 #define TC_MAX_RANKS 8
 
 struct tcase {

@@ -82,11 +82,14 @@ static braid_result_t call(const struct tcase *t, struct layout *l, braid_comm_t
     braid_dtype_t dt = (braid_dtype_t)t->v[AX_DTYPE];
     braid_op_t op = (braid_op_t)t->v[AX_OP];
     switch (t->v[AX_COLL]) {
-    case TC_ALL_REDUCE: return braid_all_reduce(l->send, l->recv, l->count, dt, op, comm, NULL);
-    case TC_ALL_GATHER: return braid_all_gather(l->send, l->recv, l->count, dt, comm, NULL);
+    case TC_ALL_REDUCE:
+        return braid_all_reduce(l->send, l->recv, l->count, dt, op, comm, NULL);
+    case TC_ALL_GATHER:
+        return braid_all_gather(l->send, l->recv, l->count, dt, comm, NULL);
     case TC_REDUCE_SCATTER:
         return braid_reduce_scatter(l->send, l->recv, l->count, dt, op, comm, NULL);
-    case TC_ALL_TO_ALL: return braid_all_to_all(l->send, l->recv, l->count, dt, comm, NULL);
+    case TC_ALL_TO_ALL:
+        return braid_all_to_all(l->send, l->recv, l->count, dt, comm, NULL);
     case TC_BROADCAST:
         return braid_broadcast(l->send, l->recv, l->count, dt, l->root, comm, NULL);
     case TC_REDUCE:
@@ -111,12 +114,18 @@ static double expected(const struct tcase *t, const struct layout *l, int rank, 
     braid_op_t op = (braid_op_t)t->v[AX_OP];
     switch (t->v[AX_COLL]) {
     case TC_ALL_REDUCE:
-    case TC_REDUCE: return tv_expected(dt, op, n, 0, i);
-    case TC_REDUCE_SCATTER: return tv_expected(dt, op, n, (size_t)rank, i);
-    case TC_ALL_GATHER: return tv_input(dt, BRAID_SUM, (int)b, 0, i);
-    case TC_ALL_TO_ALL: return tv_input(dt, BRAID_SUM, (int)b, (size_t)rank, i);
-    case TC_BROADCAST: return tv_input(dt, BRAID_SUM, l->root, 0, i);
-    default: return tv_input(dt, BRAID_SUM, (rank + n - 1) % n, 0, i);
+    case TC_REDUCE:
+        return tv_expected(dt, op, n, 0, i);
+    case TC_REDUCE_SCATTER:
+        return tv_expected(dt, op, n, (size_t)rank, i);
+    case TC_ALL_GATHER:
+        return tv_input(dt, BRAID_SUM, (int)b, 0, i);
+    case TC_ALL_TO_ALL:
+        return tv_input(dt, BRAID_SUM, (int)b, (size_t)rank, i);
+    case TC_BROADCAST:
+        return tv_input(dt, BRAID_SUM, l->root, 0, i);
+    default:
+        return tv_input(dt, BRAID_SUM, (rank + n - 1) % n, 0, i);
     }
 }
 
@@ -134,8 +143,8 @@ static int check(const struct tcase *t, const struct layout *l, int rank, int n,
             if (tv_match(dt, op, got, want))
                 continue;
             if (wrong++ < 3)
-                fprintf(stderr, "FAIL %s: block %zu element %zu: got %g, expected %g\n", what, b,
-                        i, got, want);
+                fprintf(stderr, "FAIL %s: block %zu element %zu: got %g, expected %g\n", what, b, i,
+                        got, want);
         }
     if (wrong > 3)
         fprintf(stderr, "FAIL %s: %zu wrong elements in all\n", what, wrong);
@@ -222,15 +231,14 @@ int main(int argc, char **argv)
         }
         braid_config_t config = BRAID_CONFIG_INIT;
         config.algorithm = algo == 0 ? NULL : tc_algo_names[algo];
-        int bad_ranks = list ? 0 : harness_run(nranks, (enum harness_mode)mode, run_cases, &run,
-                                               600, &config);
+        int bad_ranks =
+            list ? 0 : harness_run(nranks, (enum harness_mode)mode, run_cases, &run, 600, &config);
         for (int k = 0; k < run.ncases; k++)
             run.failed[k] || bad_ranks ? failed++ : passed++;
         munmap(run.failed, (size_t)run.ncases * sizeof(int));
         free(run.cases);
     }
     free(all);
-    printf("nranks %d %s: %d passed, %d failed\n", nranks, harness_mode_name(mode), passed,
-           failed);
+    printf("nranks %d %s: %d passed, %d failed\n", nranks, harness_mode_name(mode), passed, failed);
     return failed ? 1 : 0;
 }

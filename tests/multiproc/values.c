@@ -17,10 +17,18 @@ static int is_unsigned(braid_dtype_t dt)
 static void small_float_format(braid_dtype_t dt, int *ebits, int *mbits)
 {
     switch (dt) {
-    case BRAID_FLOAT16: *ebits = 5, *mbits = 10; break;
-    case BRAID_BFLOAT16: *ebits = 8, *mbits = 7; break;
-    case BRAID_FP8_E4M3: *ebits = 4, *mbits = 3; break;
-    default: *ebits = 5, *mbits = 2; break; /* E5M2 */
+    case BRAID_FLOAT16:
+        *ebits = 5, *mbits = 10;
+        break;
+    case BRAID_BFLOAT16:
+        *ebits = 8, *mbits = 7;
+        break;
+    case BRAID_FP8_E4M3:
+        *ebits = 4, *mbits = 3;
+        break;
+    default:
+        *ebits = 5, *mbits = 2;
+        break; /* E5M2 */
     }
 }
 
@@ -75,14 +83,30 @@ void tv_store(void *buf, braid_dtype_t dt, size_t idx, double v)
 {
     int eb, mb;
     switch (dt) {
-    case BRAID_INT8: ((int8_t *)buf)[idx] = (int8_t)v; break;
-    case BRAID_UINT8: ((uint8_t *)buf)[idx] = (uint8_t)v; break;
-    case BRAID_INT32: ((int32_t *)buf)[idx] = (int32_t)v; break;
-    case BRAID_UINT32: ((uint32_t *)buf)[idx] = (uint32_t)v; break;
-    case BRAID_INT64: ((int64_t *)buf)[idx] = (int64_t)v; break;
-    case BRAID_UINT64: ((uint64_t *)buf)[idx] = (uint64_t)v; break;
-    case BRAID_FLOAT32: ((float *)buf)[idx] = (float)v; break;
-    case BRAID_FLOAT64: ((double *)buf)[idx] = v; break;
+    case BRAID_INT8:
+        ((int8_t *)buf)[idx] = (int8_t)v;
+        break;
+    case BRAID_UINT8:
+        ((uint8_t *)buf)[idx] = (uint8_t)v;
+        break;
+    case BRAID_INT32:
+        ((int32_t *)buf)[idx] = (int32_t)v;
+        break;
+    case BRAID_UINT32:
+        ((uint32_t *)buf)[idx] = (uint32_t)v;
+        break;
+    case BRAID_INT64:
+        ((int64_t *)buf)[idx] = (int64_t)v;
+        break;
+    case BRAID_UINT64:
+        ((uint64_t *)buf)[idx] = (uint64_t)v;
+        break;
+    case BRAID_FLOAT32:
+        ((float *)buf)[idx] = (float)v;
+        break;
+    case BRAID_FLOAT64:
+        ((double *)buf)[idx] = v;
+        break;
     case BRAID_FLOAT16:
     case BRAID_BFLOAT16:
         small_float_format(dt, &eb, &mb);
@@ -99,14 +123,22 @@ double tv_load(const void *buf, braid_dtype_t dt, size_t idx)
 {
     int eb, mb;
     switch (dt) {
-    case BRAID_INT8: return ((const int8_t *)buf)[idx];
-    case BRAID_UINT8: return ((const uint8_t *)buf)[idx];
-    case BRAID_INT32: return ((const int32_t *)buf)[idx];
-    case BRAID_UINT32: return ((const uint32_t *)buf)[idx];
-    case BRAID_INT64: return (double)((const int64_t *)buf)[idx];
-    case BRAID_UINT64: return (double)((const uint64_t *)buf)[idx];
-    case BRAID_FLOAT32: return ((const float *)buf)[idx];
-    case BRAID_FLOAT64: return ((const double *)buf)[idx];
+    case BRAID_INT8:
+        return ((const int8_t *)buf)[idx];
+    case BRAID_UINT8:
+        return ((const uint8_t *)buf)[idx];
+    case BRAID_INT32:
+        return ((const int32_t *)buf)[idx];
+    case BRAID_UINT32:
+        return ((const uint32_t *)buf)[idx];
+    case BRAID_INT64:
+        return (double)((const int64_t *)buf)[idx];
+    case BRAID_UINT64:
+        return (double)((const uint64_t *)buf)[idx];
+    case BRAID_FLOAT32:
+        return ((const float *)buf)[idx];
+    case BRAID_FLOAT64:
+        return ((const double *)buf)[idx];
     case BRAID_FLOAT16:
     case BRAID_BFLOAT16:
         small_float_format(dt, &eb, &mb);
@@ -121,12 +153,18 @@ double tv_load(const void *buf, braid_dtype_t dt, size_t idx)
 static double wrap_int(braid_dtype_t dt, int64_t v)
 {
     switch (dt) {
-    case BRAID_INT8: return (int8_t)(uint8_t)v;
-    case BRAID_UINT8: return (uint8_t)v;
-    case BRAID_INT32: return (int32_t)(uint32_t)v;
-    case BRAID_UINT32: return (uint32_t)v;
-    case BRAID_UINT64: return (double)(uint64_t)v;
-    default: return (double)v;
+    case BRAID_INT8:
+        return (int8_t)(uint8_t)v;
+    case BRAID_UINT8:
+        return (uint8_t)v;
+    case BRAID_INT32:
+        return (int32_t)(uint32_t)v;
+    case BRAID_UINT32:
+        return (uint32_t)v;
+    case BRAID_UINT64:
+        return (double)(uint64_t)v;
+    default:
+        return (double)v;
     }
 }
 
@@ -144,8 +182,10 @@ double tv_expected(braid_dtype_t dt, braid_op_t op, int nranks, size_t block, si
         hi = v > hi ? v : hi;
     }
     switch (op) {
-    case BRAID_MIN: return lo;
-    case BRAID_MAX: return hi;
+    case BRAID_MIN:
+        return lo;
+    case BRAID_MAX:
+        return hi;
     case BRAID_AVG:
         if (tv_is_float(dt))
             return (double)acc / nranks;
@@ -153,20 +193,27 @@ double tv_expected(braid_dtype_t dt, braid_op_t op, int nranks, size_t block, si
         if (is_unsigned(dt))
             return (double)((uint64_t)wrap_int(dt, acc) / (uint64_t)nranks);
         return (double)((int64_t)wrap_int(dt, acc) / nranks);
-    default: return tv_is_float(dt) ? (double)acc : wrap_int(dt, acc);
+    default:
+        return tv_is_float(dt) ? (double)acc : wrap_int(dt, acc);
     }
 }
 
 /* One unit in the last place of dtype at magnitude v. */
 static double ulp(braid_dtype_t dt, double v)
 {
-    int mbits = dt == BRAID_FLOAT16 ? 10 : dt == BRAID_BFLOAT16 ? 7 : dt == BRAID_FP8_E4M3 ? 3
-              : dt == BRAID_FP8_E5M2 ? 2 : dt == BRAID_FLOAT32 ? 23 : 52;
+    int mbits = dt == BRAID_FLOAT16    ? 10
+                : dt == BRAID_BFLOAT16 ? 7
+                : dt == BRAID_FP8_E4M3 ? 3
+                : dt == BRAID_FP8_E5M2 ? 2
+                : dt == BRAID_FLOAT32  ? 23
+                                       : 52;
     int e;
     frexp(fabs(v) > 1e-30 ? fabs(v) : 1e-30, &e);
     double u = ldexp(1.0, e - 1 - mbits);
-    double smallest = dt == BRAID_FP8_E4M3 ? ldexp(1, -9) : dt == BRAID_FP8_E5M2 ? ldexp(1, -16)
-                    : dt == BRAID_FLOAT16 ? ldexp(1, -24) : 0;
+    double smallest = dt == BRAID_FP8_E4M3   ? ldexp(1, -9)
+                      : dt == BRAID_FP8_E5M2 ? ldexp(1, -16)
+                      : dt == BRAID_FLOAT16  ? ldexp(1, -24)
+                                             : 0;
     return u > smallest ? u : smallest;
 }
 

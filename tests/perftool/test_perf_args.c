@@ -81,9 +81,9 @@ START_TEST(flags_in_every_spelling)
     perf_args_t a;
     char err[256];
 
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "-b", "8", "-e128M", "--stepfactor=2", "-n",
-                           "50", "--warmup_iters", "2", "-c", "0", "-o", "max", "-d", "half",
-                           "-r", "1", "-z", "1", "-a", "3", "-np", "4", "--json", "x.json",
+    ck_assert_int_eq(parse(&a, err, "braid-perf", "-b", "8", "-e128M", "--stepfactor=2", "-n", "50",
+                           "--warmup_iters", "2", "-c", "0", "-o", "max", "-d", "half", "-r", "1",
+                           "-z", "1", "-a", "3", "-np", "4", "--json", "x.json",
                            "--id-file=/tmp/id", "--progress", "reduce", NULL),
                      0);
     ck_assert_int_eq(a.coll, PERF_REDUCE);
@@ -103,8 +103,7 @@ START_TEST(flags_in_every_spelling)
     ck_assert_str_eq(a.id_file, "/tmp/id");
     ck_assert_int_eq(a.progress, 1);
     /* "-np4" is -np 4, not -n p4; "--warmup-iters" equals "--warmup_iters". */
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "-np4", "--warmup-iters", "3", "sendrecv",
-                           NULL),
+    ck_assert_int_eq(parse(&a, err, "braid-perf", "-np4", "--warmup-iters", "3", "sendrecv", NULL),
                      0);
     ck_assert_int_eq(a.nprocs, 4);
     ck_assert_int_eq(a.warmup_iters, 3);
@@ -117,12 +116,18 @@ START_TEST(collective_names)
         const char *name;
         perf_coll_t coll;
     } names[] = {
-        {"all_reduce", PERF_ALL_REDUCE},         {"allreduce", PERF_ALL_REDUCE},
-        {"all_reduce_perf", PERF_ALL_REDUCE},    {"all_gather_perf", PERF_ALL_GATHER},
-        {"reduce_scatter", PERF_REDUCE_SCATTER}, {"alltoall_perf", PERF_ALLTOALL},
-        {"all_to_all", PERF_ALLTOALL},           {"broadcast_perf", PERF_BROADCAST},
-        {"bcast", PERF_BROADCAST},               {"reduce_perf", PERF_REDUCE},
-        {"sendrecv_perf", PERF_SENDRECV},        {"SendRecv", PERF_SENDRECV},
+        {"all_reduce", PERF_ALL_REDUCE},
+        {"allreduce", PERF_ALL_REDUCE},
+        {"all_reduce_perf", PERF_ALL_REDUCE},
+        {"all_gather_perf", PERF_ALL_GATHER},
+        {"reduce_scatter", PERF_REDUCE_SCATTER},
+        {"alltoall_perf", PERF_ALLTOALL},
+        {"all_to_all", PERF_ALLTOALL},
+        {"broadcast_perf", PERF_BROADCAST},
+        {"bcast", PERF_BROADCAST},
+        {"reduce_perf", PERF_REDUCE},
+        {"sendrecv_perf", PERF_SENDRECV},
+        {"SendRecv", PERF_SENDRECV},
     };
     perf_coll_t c;
 
@@ -140,8 +145,7 @@ START_TEST(program_name_picks_collective)
     perf_args_t a;
     char err[256];
 
-    ck_assert_int_eq(parse(&a, err, "/opt/bin/all_gather_perf", "-b", "1K", "-e", "1K", NULL),
-                     0);
+    ck_assert_int_eq(parse(&a, err, "/opt/bin/all_gather_perf", "-b", "1K", "-e", "1K", NULL), 0);
     ck_assert_int_eq(a.coll, PERF_ALL_GATHER);
 }
 END_TEST
@@ -155,8 +159,7 @@ START_TEST(errors_are_explained)
     ck_assert_ptr_nonnull(strstr(err, "no collective"));
     ck_assert_int_eq(parse(&a, err, "braid-perf", "gather", NULL), -1);
     ck_assert_ptr_nonnull(strstr(err, "unknown collective"));
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", "2M", "-e", "1M", NULL),
-                     -1);
+    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", "2M", "-e", "1M", NULL), -1);
     ck_assert_ptr_nonnull(strstr(err, "minbytes"));
     ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-o", "mulsum", NULL), -1);
     ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-d", "complex", NULL), -1);
@@ -167,13 +170,11 @@ START_TEST(errors_are_explained)
     ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", NULL), -1);
     ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "--bogus", NULL), -1);
     ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "sendrecv", NULL), -1);
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", "0", "-e", "8", "-i", "0",
-                           NULL),
-                     -1);
+    ck_assert_int_eq(
+        parse(&a, err, "braid-perf", "all_reduce", "-b", "0", "-e", "8", "-i", "0", NULL), -1);
     /* GPU-only flags at their defaults are accepted, so nccl-tests command lines run. */
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-g", "1", "-t", "1", "-G", "0",
-                           NULL),
-                     0);
+    ck_assert_int_eq(
+        parse(&a, err, "braid-perf", "all_reduce", "-g", "1", "-t", "1", "-G", "0", NULL), 0);
     ck_assert_int_eq(parse(&a, err, "braid-perf", "--help", NULL), 0);
     ck_assert_int_eq(a.help, 1);
 }
@@ -184,17 +185,14 @@ START_TEST(sweeps_follow_step_rules)
     perf_args_t a;
     char err[256];
 
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", "8", "-e", "1M", "-f", "4",
-                           NULL),
-                     0);
+    ck_assert_int_eq(
+        parse(&a, err, "braid-perf", "all_reduce", "-b", "8", "-e", "1M", "-f", "4", NULL), 0);
     ck_assert_uint_eq(perf_sweep_length(&a), 9); /* 8, 32, ..., 512K */
     ck_assert_uint_eq(perf_next_size(&a, 8), 32);
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", "1M", "-e", "4M", NULL),
-                     0);
+    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", "1M", "-e", "4M", NULL), 0);
     ck_assert_uint_eq(perf_sweep_length(&a), 4); /* additive 1M steps */
-    ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", "-b", "0", "-e", "4", "-f", "2",
-                           NULL),
-                     0);
+    ck_assert_int_eq(
+        parse(&a, err, "braid-perf", "all_reduce", "-b", "0", "-e", "4", "-f", "2", NULL), 0);
     ck_assert_uint_eq(perf_sweep_length(&a), 4); /* 0, 1, 2, 4 */
     ck_assert_int_eq(parse(&a, err, "braid-perf", "all_reduce", NULL), 0);
     ck_assert_uint_eq(perf_sweep_length(&a), 1); /* 32M only */

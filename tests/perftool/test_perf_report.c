@@ -155,10 +155,10 @@ START_TEST(json_is_complete)
     perf_result_t r = {1.5, 2.0, 3.0, 0}, na = {1.5, 2.0, 3.0, -1};
 
     perf_args_defaults(&a);
-    CAPTURE(buf, (perf_json_begin(out, &a, 2, "0.1.0 \"x\""),
-                  perf_json_row(out, 1, 8, 2, "float", "sum", -1, &r, &na),
-                  perf_json_row(out, 0, 32, 8, "float", "sum", -1, &r, &r),
-                  perf_json_end(out, 0, 3.0)));
+    CAPTURE(buf,
+            (perf_json_begin(out, &a, 2, "0.1.0 \"x\""),
+             perf_json_row(out, 1, 8, 2, "float", "sum", -1, &r, &na),
+             perf_json_row(out, 0, 32, 8, "float", "sum", -1, &r, &r), perf_json_end(out, 0, 3.0)));
     ck_assert_ptr_nonnull(strstr(buf, "\"braid_version\": \"0.1.0 \\\"x\\\"\""));
     ck_assert_ptr_nonnull(strstr(buf, "\"wrong\": null"));
     ck_assert_ptr_nonnull(strstr(buf, "},\n    {\"size\": 32"));
@@ -234,8 +234,8 @@ START_TEST(check_accepts_right_and_rejects_wrong)
                 perf_pattern_t p;
                 perf_pattern_init(&p, (braid_dtype_t)dt, (braid_op_t)op, 1, rank_counts[k], 7);
                 reference_reduce(&p, buf, COUNT, -1);
-                ck_assert_msg(perf_check_reduce(&p, buf, COUNT, 0) == 0, "dtype %d op %d n %d",
-                              dt, op, rank_counts[k]);
+                ck_assert_msg(perf_check_reduce(&p, buf, COUNT, 0) == 0, "dtype %d op %d n %d", dt,
+                              op, rank_counts[k]);
                 /* A result that lacks the last rank's contribution is caught (fp8's avg is
                  * too coarse to tell n from n - 1 ranks reliably). */
                 int coarse = op == BRAID_AVG && dt >= BRAID_FP8_E4M3;
@@ -245,8 +245,7 @@ START_TEST(check_accepts_right_and_rejects_wrong)
                                   "missing rank: dtype %d op %d n %d", dt, op, rank_counts[k]);
                 }
                 memset(buf, 0xff, sizeof(buf));
-                ck_assert_msg(perf_check_reduce(&p, buf, COUNT, 0) == COUNT, "poison dt %d",
-                              dt);
+                ck_assert_msg(perf_check_reduce(&p, buf, COUNT, 0) == COUNT, "poison dt %d", dt);
             }
         }
     }

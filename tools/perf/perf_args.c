@@ -120,14 +120,14 @@ typedef struct {
 
 /* The first name of each dtype is the one nccl-tests prints; the others are accepted. */
 static const name_value_t dtype_names[] = {
-    {"int8", BRAID_INT8},         {"char", BRAID_INT8},        {"uint8", BRAID_UINT8},
-    {"int32", BRAID_INT32},       {"int", BRAID_INT32},        {"uint32", BRAID_UINT32},
-    {"int64", BRAID_INT64},       {"uint64", BRAID_UINT64},    {"half", BRAID_FLOAT16},
-    {"float16", BRAID_FLOAT16},   {"fp16", BRAID_FLOAT16},     {"bfloat16", BRAID_BFLOAT16},
-    {"bf16", BRAID_BFLOAT16},     {"float", BRAID_FLOAT32},    {"float32", BRAID_FLOAT32},
-    {"fp32", BRAID_FLOAT32},      {"double", BRAID_FLOAT64},   {"float64", BRAID_FLOAT64},
-    {"fp64", BRAID_FLOAT64},      {"f8e4m3", BRAID_FP8_E4M3},  {"fp8_e4m3", BRAID_FP8_E4M3},
-    {"e4m3", BRAID_FP8_E4M3},     {"f8e5m2", BRAID_FP8_E5M2},  {"fp8_e5m2", BRAID_FP8_E5M2},
+    {"int8", BRAID_INT8},       {"char", BRAID_INT8},       {"uint8", BRAID_UINT8},
+    {"int32", BRAID_INT32},     {"int", BRAID_INT32},       {"uint32", BRAID_UINT32},
+    {"int64", BRAID_INT64},     {"uint64", BRAID_UINT64},   {"half", BRAID_FLOAT16},
+    {"float16", BRAID_FLOAT16}, {"fp16", BRAID_FLOAT16},    {"bfloat16", BRAID_BFLOAT16},
+    {"bf16", BRAID_BFLOAT16},   {"float", BRAID_FLOAT32},   {"float32", BRAID_FLOAT32},
+    {"fp32", BRAID_FLOAT32},    {"double", BRAID_FLOAT64},  {"float64", BRAID_FLOAT64},
+    {"fp64", BRAID_FLOAT64},    {"f8e4m3", BRAID_FP8_E4M3}, {"fp8_e4m3", BRAID_FP8_E4M3},
+    {"e4m3", BRAID_FP8_E4M3},   {"f8e5m2", BRAID_FP8_E5M2}, {"fp8_e5m2", BRAID_FP8_E5M2},
     {"e5m2", BRAID_FP8_E5M2},
 };
 
@@ -200,11 +200,24 @@ int perf_parse_size(const char *text, size_t *bytes)
     if (errno != 0 || end == text)
         return -1;
     switch (toupper((unsigned char)*end)) {
-    case 'K': unit = 1024.0; end++; break;
-    case 'M': unit = 1024.0 * 1024.0; end++; break;
-    case 'G': unit = 1024.0 * 1024.0 * 1024.0; end++; break;
-    case 'T': unit = 1024.0 * 1024.0 * 1024.0 * 1024.0; end++; break;
-    default: break;
+    case 'K':
+        unit = 1024.0;
+        end++;
+        break;
+    case 'M':
+        unit = 1024.0 * 1024.0;
+        end++;
+        break;
+    case 'G':
+        unit = 1024.0 * 1024.0 * 1024.0;
+        end++;
+        break;
+    case 'T':
+        unit = 1024.0 * 1024.0 * 1024.0 * 1024.0;
+        end++;
+        break;
+    default:
+        break;
     }
     if (unit > 1.0 && *end == 'i')
         end++;
@@ -243,8 +256,8 @@ static int same_long_name(const char *given, size_t len, const char *want)
     return 1;
 }
 
-static int apply_option(perf_args_t *args, const perf_option_t *opt, const char *value,
-                        char *err, size_t errlen)
+static int apply_option(perf_args_t *args, const perf_option_t *opt, const char *value, char *err,
+                        size_t errlen)
 {
     char *base = (char *)args;
     long v = 0;
@@ -293,8 +306,8 @@ bad:
         snprintf(err, errlen, "--%s: '%s' is not a size (examples: 8, 64K, 1.5M, 2G)",
                  opt->long_name, value);
     else
-        snprintf(err, errlen, "--%s: '%s' is not an integer in [%ld, %ld]", opt->long_name,
-                 value, opt->min, opt->max);
+        snprintf(err, errlen, "--%s: '%s' is not an integer in [%ld, %ld]", opt->long_name, value,
+                 opt->min, opt->max);
     return -1;
 }
 

@@ -32,25 +32,25 @@ typedef enum {
 
 typedef struct {
     perf_coll_t coll;
-    size_t min_bytes;     /* -b, default 32M */
-    size_t max_bytes;     /* -e, default 32M */
-    size_t step_bytes;    /* -i, default 1M, used when step_factor == 1 */
-    size_t step_factor;   /* -f, default 1 (additive steps of -i) */
-    int iters;            /* -n, default 20 */
-    int warmup_iters;     /* -w, default 5 */
-    int agg_iters;        /* -m, default 1: calls grouped per timed iteration */
-    int check;            /* -c, default 1: number of checked runs per size */
-    braid_op_t op;        /* -o, default sum */
-    braid_dtype_t dtype;  /* -d, default float (float32) */
-    int root;             /* -r, default 0 */
-    int blocking;         /* -z, default 0: 1 adds a barrier after every call */
-    int average;          /* -a, default 1 (mean over ranks) */
-    int timeout_s;        /* -T, default 0: the library's own timeout applies */
-    int report_cputime;   /* -C, default 0: only changes the column title on host memory */
-    int nprocs;           /* -np, default 0: do not fork; use a launcher or run alone */
-    int launch_timeout_s; /* --launch-timeout, default 3600: bound on a -np run */
-    int progress;         /* --progress: 1 forces the stderr progress line */
-    int help;             /* -h / --help was given */
+    size_t min_bytes;      /* -b, default 32M */
+    size_t max_bytes;      /* -e, default 32M */
+    size_t step_bytes;     /* -i, default 1M, used when step_factor == 1 */
+    size_t step_factor;    /* -f, default 1 (additive steps of -i) */
+    int iters;             /* -n, default 20 */
+    int warmup_iters;      /* -w, default 5 */
+    int agg_iters;         /* -m, default 1: calls grouped per timed iteration */
+    int check;             /* -c, default 1: number of checked runs per size */
+    braid_op_t op;         /* -o, default sum */
+    braid_dtype_t dtype;   /* -d, default float (float32) */
+    int root;              /* -r, default 0 */
+    int blocking;          /* -z, default 0: 1 adds a barrier after every call */
+    int average;           /* -a, default 1 (mean over ranks) */
+    int timeout_s;         /* -T, default 0: the library's own timeout applies */
+    int report_cputime;    /* -C, default 0: only changes the column title on host memory */
+    int nprocs;            /* -np, default 0: do not fork; use a launcher or run alone */
+    int launch_timeout_s;  /* --launch-timeout, default 3600: bound on a -np run */
+    int progress;          /* --progress: 1 forces the stderr progress line */
+    int help;              /* -h / --help was given */
     const char *json_path; /* --json FILE, or NULL */
     const char *id_file;   /* --id-file PATH, or NULL */
 } perf_args_t;

@@ -98,12 +98,18 @@ static uint16_t bf16_encode(double v)
 static int64_t load_int(const void *buf, size_t i, braid_dtype_t dt)
 {
     switch (dt) {
-    case BRAID_INT8: return ((const int8_t *)buf)[i];
-    case BRAID_UINT8: return ((const uint8_t *)buf)[i];
-    case BRAID_INT32: return ((const int32_t *)buf)[i];
-    case BRAID_UINT32: return ((const uint32_t *)buf)[i];
-    case BRAID_INT64: return ((const int64_t *)buf)[i];
-    default: return (int64_t)((const uint64_t *)buf)[i];
+    case BRAID_INT8:
+        return ((const int8_t *)buf)[i];
+    case BRAID_UINT8:
+        return ((const uint8_t *)buf)[i];
+    case BRAID_INT32:
+        return ((const int32_t *)buf)[i];
+    case BRAID_UINT32:
+        return ((const uint32_t *)buf)[i];
+    case BRAID_INT64:
+        return ((const int64_t *)buf)[i];
+    default:
+        return (int64_t)((const uint64_t *)buf)[i];
     }
 }
 
@@ -111,44 +117,82 @@ static int64_t load_int(const void *buf, size_t i, braid_dtype_t dt)
 static int64_t wrap_int(int64_t v, braid_dtype_t dt)
 {
     switch (dt) {
-    case BRAID_INT8: return (int8_t)v;
-    case BRAID_UINT8: return (uint8_t)v;
-    case BRAID_INT32: return (int32_t)v;
-    case BRAID_UINT32: return (uint32_t)v;
-    default: return v;
+    case BRAID_INT8:
+        return (int8_t)v;
+    case BRAID_UINT8:
+        return (uint8_t)v;
+    case BRAID_INT32:
+        return (int32_t)v;
+    case BRAID_UINT32:
+        return (uint32_t)v;
+    default:
+        return v;
     }
 }
 
 double perf_load(const void *buf, size_t i, braid_dtype_t dt)
 {
     switch (dt) {
-    case BRAID_FLOAT16: return minifloat_decode(((const uint16_t *)buf)[i], &fmt_half);
-    case BRAID_BFLOAT16: return bf16_decode(((const uint16_t *)buf)[i]);
-    case BRAID_FLOAT32: return ((const float *)buf)[i];
-    case BRAID_FLOAT64: return ((const double *)buf)[i];
-    case BRAID_FP8_E4M3: return minifloat_decode(((const uint8_t *)buf)[i], &fmt_e4m3);
-    case BRAID_FP8_E5M2: return minifloat_decode(((const uint8_t *)buf)[i], &fmt_e5m2);
-    case BRAID_UINT64: return (double)(uint64_t)load_int(buf, i, dt);
-    default: return (double)load_int(buf, i, dt);
+    case BRAID_FLOAT16:
+        return minifloat_decode(((const uint16_t *)buf)[i], &fmt_half);
+    case BRAID_BFLOAT16:
+        return bf16_decode(((const uint16_t *)buf)[i]);
+    case BRAID_FLOAT32:
+        return ((const float *)buf)[i];
+    case BRAID_FLOAT64:
+        return ((const double *)buf)[i];
+    case BRAID_FP8_E4M3:
+        return minifloat_decode(((const uint8_t *)buf)[i], &fmt_e4m3);
+    case BRAID_FP8_E5M2:
+        return minifloat_decode(((const uint8_t *)buf)[i], &fmt_e5m2);
+    case BRAID_UINT64:
+        return (double)(uint64_t)load_int(buf, i, dt);
+    default:
+        return (double)load_int(buf, i, dt);
     }
 }
 
 void perf_store(void *buf, size_t i, braid_dtype_t dt, double v)
 {
     switch (dt) {
-    case BRAID_INT8: ((int8_t *)buf)[i] = (int8_t)v; break;
-    case BRAID_UINT8: ((uint8_t *)buf)[i] = (uint8_t)v; break;
-    case BRAID_INT32: ((int32_t *)buf)[i] = (int32_t)v; break;
-    case BRAID_UINT32: ((uint32_t *)buf)[i] = (uint32_t)v; break;
-    case BRAID_INT64: ((int64_t *)buf)[i] = (int64_t)v; break;
-    case BRAID_UINT64: ((uint64_t *)buf)[i] = (uint64_t)v; break;
-    case BRAID_FLOAT16: ((uint16_t *)buf)[i] = (uint16_t)minifloat_encode(v, &fmt_half); break;
-    case BRAID_BFLOAT16: ((uint16_t *)buf)[i] = bf16_encode(v); break;
-    case BRAID_FLOAT32: ((float *)buf)[i] = (float)v; break;
-    case BRAID_FLOAT64: ((double *)buf)[i] = v; break;
-    case BRAID_FP8_E4M3: ((uint8_t *)buf)[i] = (uint8_t)minifloat_encode(v, &fmt_e4m3); break;
-    case BRAID_FP8_E5M2: ((uint8_t *)buf)[i] = (uint8_t)minifloat_encode(v, &fmt_e5m2); break;
-    default: break;
+    case BRAID_INT8:
+        ((int8_t *)buf)[i] = (int8_t)v;
+        break;
+    case BRAID_UINT8:
+        ((uint8_t *)buf)[i] = (uint8_t)v;
+        break;
+    case BRAID_INT32:
+        ((int32_t *)buf)[i] = (int32_t)v;
+        break;
+    case BRAID_UINT32:
+        ((uint32_t *)buf)[i] = (uint32_t)v;
+        break;
+    case BRAID_INT64:
+        ((int64_t *)buf)[i] = (int64_t)v;
+        break;
+    case BRAID_UINT64:
+        ((uint64_t *)buf)[i] = (uint64_t)v;
+        break;
+    case BRAID_FLOAT16:
+        ((uint16_t *)buf)[i] = (uint16_t)minifloat_encode(v, &fmt_half);
+        break;
+    case BRAID_BFLOAT16:
+        ((uint16_t *)buf)[i] = bf16_encode(v);
+        break;
+    case BRAID_FLOAT32:
+        ((float *)buf)[i] = (float)v;
+        break;
+    case BRAID_FLOAT64:
+        ((double *)buf)[i] = v;
+        break;
+    case BRAID_FP8_E4M3:
+        ((uint8_t *)buf)[i] = (uint8_t)minifloat_encode(v, &fmt_e4m3);
+        break;
+    case BRAID_FP8_E5M2:
+        ((uint8_t *)buf)[i] = (uint8_t)minifloat_encode(v, &fmt_e5m2);
+        break;
+    default:
+        break;
     }
 }
 
@@ -159,13 +203,20 @@ void perf_store(void *buf, size_t i, braid_dtype_t dt, double v)
 static uint64_t exact_limit(braid_dtype_t dt)
 {
     switch (dt) {
-    case BRAID_INT8: return 127;
-    case BRAID_UINT8: return 254;
-    case BRAID_FLOAT16: return 2048;
-    case BRAID_BFLOAT16: return 256;
-    case BRAID_FP8_E4M3: return 16;
-    case BRAID_FP8_E5M2: return 8;
-    default: return 1u << 20; /* wide types: a million distinct values is plenty */
+    case BRAID_INT8:
+        return 127;
+    case BRAID_UINT8:
+        return 254;
+    case BRAID_FLOAT16:
+        return 2048;
+    case BRAID_BFLOAT16:
+        return 256;
+    case BRAID_FP8_E4M3:
+        return 16;
+    case BRAID_FP8_E5M2:
+        return 8;
+    default:
+        return 1u << 20; /* wide types: a million distinct values is plenty */
     }
 }
 
@@ -173,13 +224,20 @@ static uint64_t exact_limit(braid_dtype_t dt)
 static double unit_roundoff(braid_dtype_t dt)
 {
     switch (dt) {
-    case BRAID_FLOAT16: return ldexp(1.0, -11);
-    case BRAID_BFLOAT16: return ldexp(1.0, -8);
-    case BRAID_FLOAT32: return FLT_EPSILON / 2;
-    case BRAID_FLOAT64: return DBL_EPSILON / 2;
-    case BRAID_FP8_E4M3: return ldexp(1.0, -4);
-    case BRAID_FP8_E5M2: return ldexp(1.0, -3);
-    default: return 0.0;
+    case BRAID_FLOAT16:
+        return ldexp(1.0, -11);
+    case BRAID_BFLOAT16:
+        return ldexp(1.0, -8);
+    case BRAID_FLOAT32:
+        return FLT_EPSILON / 2;
+    case BRAID_FLOAT64:
+        return DBL_EPSILON / 2;
+    case BRAID_FP8_E4M3:
+        return ldexp(1.0, -4);
+    case BRAID_FP8_E5M2:
+        return ldexp(1.0, -3);
+    default:
+        return 0.0;
     }
 }
 
@@ -229,8 +287,7 @@ double perf_pattern_value(const perf_pattern_t *p, int rank, size_t index)
     return (double)(mix(index ^ mix((uint64_t)rank * 0x100000001b3ull ^ p->salt)) % p->range);
 }
 
-void perf_pattern_fill(const perf_pattern_t *p, void *buf, size_t count, int rank,
-                       size_t index0)
+void perf_pattern_fill(const perf_pattern_t *p, void *buf, size_t count, int rank, size_t index0)
 {
     for (size_t i = 0; i < count; i++)
         perf_store(buf, i, p->dtype, perf_pattern_value(p, rank, index0 + i));
@@ -264,10 +321,18 @@ static int64_t expected_int(const perf_pattern_t *p, size_t index)
     for (int r = 1; r < p->nranks; r++) {
         int64_t v = (int64_t)perf_pattern_value(p, r, index);
         switch (p->op) {
-        case BRAID_PROD: acc = wrap_int(acc * v, p->dtype); break;
-        case BRAID_MIN: acc = v < acc ? v : acc; break;
-        case BRAID_MAX: acc = v > acc ? v : acc; break;
-        default: acc = wrap_int(acc + v, p->dtype); break;
+        case BRAID_PROD:
+            acc = wrap_int(acc * v, p->dtype);
+            break;
+        case BRAID_MIN:
+            acc = v < acc ? v : acc;
+            break;
+        case BRAID_MAX:
+            acc = v > acc ? v : acc;
+            break;
+        default:
+            acc = wrap_int(acc + v, p->dtype);
+            break;
         }
     }
     if (p->op == BRAID_AVG) {
@@ -286,10 +351,18 @@ static double expected_float(const perf_pattern_t *p, size_t index)
     for (int r = 1; r < p->nranks; r++) {
         double v = perf_pattern_value(p, r, index);
         switch (p->op) {
-        case BRAID_PROD: acc *= v; break;
-        case BRAID_MIN: acc = fmin(acc, v); break;
-        case BRAID_MAX: acc = fmax(acc, v); break;
-        default: acc += v; break;
+        case BRAID_PROD:
+            acc *= v;
+            break;
+        case BRAID_MIN:
+            acc = fmin(acc, v);
+            break;
+        case BRAID_MAX:
+            acc = fmax(acc, v);
+            break;
+        default:
+            acc += v;
+            break;
         }
     }
     return p->op == BRAID_AVG ? acc / p->nranks : acc;

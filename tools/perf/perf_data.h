@@ -18,10 +18,10 @@
 typedef struct {
     braid_dtype_t dtype;
     braid_op_t op;
-    int reduce;      /* 1 when ranks' values are combined with op, 0 for pure data movement */
+    int reduce; /* 1 when ranks' values are combined with op, 0 for pure data movement */
     int nranks;
-    uint64_t salt;   /* changes every checked run, so stale data from an earlier run fails */
-    uint64_t range;  /* values are integers in [0, range) (op prod: 1 or 2) */
+    uint64_t salt;    /* changes every checked run, so stale data from an earlier run fails */
+    uint64_t range;   /* values are integers in [0, range) (op prod: 1 or 2) */
     double tolerance; /* relative, for floating dtypes; 0 means exact */
 } perf_pattern_t;
 
@@ -33,8 +33,7 @@ void perf_pattern_init(perf_pattern_t *p, braid_dtype_t dtype, braid_op_t op, in
 double perf_pattern_value(const perf_pattern_t *p, int rank, size_t index);
 
 /* Writes elements index0 .. index0 + count - 1 of rank's data into buf[0 .. count). */
-void perf_pattern_fill(const perf_pattern_t *p, void *buf, size_t count, int rank,
-                       size_t index0);
+void perf_pattern_fill(const perf_pattern_t *p, void *buf, size_t count, int rank, size_t index0);
 
 /* Counts elements of buf[0 .. count) that differ from rank src's elements index0 .. */
 size_t perf_check_copy(const perf_pattern_t *p, const void *buf, size_t count, int src,

@@ -20,10 +20,10 @@
 
 #include "perf_run.h"
 
-#define ID_FILE_MAGIC "braid-unique-id-v1"
-#define ID_FILE_WAIT_S 120 /* how long ranks wait for rank 0's id file */
-#define ID_FILE_STALE_S 30 /* an id file older than our start by this much is a previous job's */
-#define FAIL_GRACE_S 5     /* after one -np rank fails, how long the others may take to notice */
+#define ID_FILE_MAGIC   "braid-unique-id-v1"
+#define ID_FILE_WAIT_S  120 /* how long ranks wait for rank 0's id file */
+#define ID_FILE_STALE_S 30  /* an id file older than our start by this much is a previous job's */
+#define FAIL_GRACE_S    5   /* after one -np rank fails, how long the others may take to notice */
 
 static time_t start_time;
 
@@ -39,8 +39,7 @@ static void config_from_args(const perf_args_t *a, braid_config_t *cfg)
 
 static int init_failed(const char *what, int rank, braid_result_t res)
 {
-    fprintf(stderr, "braid-perf: rank %d: %s failed: %s\n", rank, what,
-            braid_result_string(res));
+    fprintf(stderr, "braid-perf: rank %d: %s failed: %s\n", rank, what, braid_result_string(res));
     fprintf(stderr, "braid-perf: rank %d: %s\n", rank, braid_last_error(NULL));
     return PERF_EXIT_ERROR;
 }
@@ -315,8 +314,8 @@ static int launch_with_id_file(const perf_args_t *a, perf_rank_main_t rank_main,
 
 /* ---- launcher environments and single rank -------------------------------------------------- */
 
-static int launch_with_env(const perf_args_t *a, perf_rank_main_t rank_main, int rank,
-                           int nranks, const char *source)
+static int launch_with_env(const perf_args_t *a, perf_rank_main_t rank_main, int rank, int nranks,
+                           const char *source)
 {
     braid_config_t cfg;
     braid_comm_t comm = NULL;

@@ -111,7 +111,8 @@ void perf_print_settings(FILE *out, const perf_args_t *a)
             a->min_bytes, a->max_bytes, factor ? a->step_factor : a->step_bytes,
             factor ? "factor" : "bytes", a->warmup_iters, a->iters, a->agg_iters, a->check);
     if (a->blocking)
-        fprintf(out, "# Blocking Enabled: wait for completion and barrier after each collective \n");
+        fprintf(out,
+                "# Blocking Enabled: wait for completion and barrier after each collective \n");
     fprintf(out, "#\n");
 }
 
@@ -131,8 +132,8 @@ void perf_print_table_header(FILE *out, int report_cputime)
             "");
 }
 
-void perf_print_row_params(FILE *out, size_t bytes, size_t count, const char *type,
-                           const char *op, int root)
+void perf_print_row_params(FILE *out, size_t bytes, size_t count, const char *type, const char *op,
+                           int root)
 {
     fprintf(out, "%12zu  %12zu  %8s  %6s  %6d", bytes, count, type, op, root);
 }
@@ -196,8 +197,8 @@ void perf_json_begin(FILE *out, const perf_args_t *a, int nranks, const char *ve
             ",\n  \"settings\": {\"minbytes\": %zu, \"maxbytes\": %zu, \"stepbytes\": %zu, "
             "\"stepfactor\": %zu, \"iters\": %d, \"warmup_iters\": %d, \"agg_iters\": %d, "
             "\"check\": %d, \"root\": %d, \"blocking\": %d, \"average\": %d},\n  \"rows\": [",
-            a->min_bytes, a->max_bytes, a->step_bytes, a->step_factor, a->iters,
-            a->warmup_iters, a->agg_iters, a->check, a->root, a->blocking, a->average);
+            a->min_bytes, a->max_bytes, a->step_bytes, a->step_factor, a->iters, a->warmup_iters,
+            a->agg_iters, a->check, a->root, a->blocking, a->average);
 }
 
 static void json_result(FILE *out, const perf_result_t *r)

@@ -23,8 +23,8 @@ typedef struct {
 /* One measured half of a row (out-of-place or in-place). */
 typedef struct {
     double time_us;
-    double algbw; /* GB/s, 1e9 bytes */
-    double busbw; /* GB/s */
+    double algbw;    /* GB/s, 1e9 bytes */
+    double busbw;    /* GB/s */
     long long wrong; /* wrong elements summed over ranks; < 0 when not checked ("N/A") */
 } perf_result_t;
 
@@ -54,8 +54,8 @@ void perf_print_settings(FILE *out, const perf_args_t *args);
 /* The three header lines of the table. */
 void perf_print_table_header(FILE *out, int report_cputime);
 /* The start of a row: size, count, type, redop, root. */
-void perf_print_row_params(FILE *out, size_t bytes, size_t count, const char *type,
-                           const char *op, int root);
+void perf_print_row_params(FILE *out, size_t bytes, size_t count, const char *type, const char *op,
+                           int root);
 /* One half of a row: time, algbw, busbw, #wrong. */
 void perf_print_row_result(FILE *out, const perf_result_t *result);
 /* "# Out of bounds values : N OK" and "# Avg bus bandwidth    : X". */

@@ -20,18 +20,18 @@ typedef struct {
     const perf_args_t *args;
     braid_comm_t comm;
     int rank, nranks;
-    size_t tsize;     /* bytes per element */
+    size_t tsize; /* bytes per element */
     char *send, *recv;
     size_t buf_bytes; /* each of send and recv */
     perf_counts_t counts;
-    uint64_t salt;    /* next salt for a checked run */
+    uint64_t salt; /* next salt for a checked run */
     double bw_sum;
     int bw_count;
-    long errors;      /* results with a wrong value, as nccl-tests' "Out of bounds values" */
-    FILE *out;        /* rank 0: stdout; elsewhere NULL */
-    FILE *json;       /* rank 0 with --json */
+    long errors; /* results with a wrong value, as nccl-tests' "Out of bounds values" */
+    FILE *out;   /* rank 0: stdout; elsewhere NULL */
+    FILE *json;  /* rank 0 with --json */
     int json_rows;
-    int progress;     /* 0 off, 1 terminal (rewritten line), 2 plain lines */
+    int progress; /* 0 off, 1 terminal (rewritten line), 2 plain lines */
 } bench_t;
 
 static double now_seconds(void)
@@ -118,6 +118,24 @@ static braid_result_t run_coll(const bench_t *b, int in_place)
     }
 }
 
+/* run_coll() with a failure report that names the braid call and its arguments. */
+static int run_checked(const bench_t *b, int in_place)
+{
+    static const char *const api[PERF_NUM_COLLS] = {
+        "braid_all_reduce", "braid_all_gather", "braid_reduce_scatter",  "braid_all_to_all",
+        "braid_broadcast",  "braid_reduce",     "braid_send/braid_recv",
+    };
+    braid_result_t res = run_coll(b, in_place);
+    char what[160];
+
+    if (res == BRAID_SUCCESS)
+        return 0;
+    snprintf(what, sizeof(what), "%s of %zu %s elements, %s", api[b->args->coll],
+             b->counts.param_count, perf_dtype_name(b->args->dtype),
+             in_place ? "in place" : "out of place");
+    return call_failed(b, what, res);
+}
+
 static void set_size(bench_t *b, size_t bytes)
 {
     perf_coll_counts(b->args->coll, bytes / b->tsize, b->nranks, &b->counts);
@@ -136,8 +154,8 @@ static void fill_inputs(const bench_t *b, const perf_pattern_t *p, int in_place)
 {
     const perf_args_t *a = b->args;
     size_t pc = b->counts.param_count, n = (size_t)b->nranks, r = (size_t)b->rank;
-    size_t span = b->counts.send_count > b->counts.recv_count ? b->counts.send_count
-                                                              : b->counts.recv_count;
+    size_t span =
+        b->counts.send_count > b->counts.recv_count ? b->counts.send_count : b->counts.recv_count;
     char *send, *recv;
 
     memset(b->recv, 0xff, span * b->tsize);
@@ -203,7 +221,8 @@ static int check_results(bench_t *b, int in_place, long long *wrong)
     for (int c = 0; c < a->check; c++) {
         perf_pattern_init(&p, a->dtype, a->op, coll_reduces(a->coll), b->nranks, ++b->salt);
         fill_inputs(b, &p, in_place);
-        PERF_CALL(b, run_coll(b, in_place));
+        if (run_checked(b, in_place) != 0)
+            return -1;
         total = (int64_t)count_wrong(b, &p, in_place);
         PERF_CALL(b, braid_all_reduce(&total, &total, 1, BRAID_INT64, BRAID_SUM, b->comm, NULL));
         if (total != 0)
@@ -223,8 +242,10 @@ static int timed_iters(bench_t *b, int in_place, double *seconds)
     for (int it = 0; it < a->iters; it++) {
         if (a->agg_iters > 1)
             PERF_CALL(b, braid_group_start());
-        for (int g = 0; g < a->agg_iters; g++)
-            PERF_CALL(b, run_coll(b, in_place));
+        for (int g = 0; g < a->agg_iters; g++) {
+            if (run_checked(b, in_place) != 0)
+                return -1;
+        }
         if (a->agg_iters > 1)
             PERF_CALL(b, braid_group_end());
         if (a->blocking)
@@ -265,7 +286,8 @@ static int bench_one(bench_t *b, int in_place, perf_result_t *res)
         perf_pattern_init(&p, a->dtype, a->op, coll_reduces(a->coll), b->nranks, 99);
         fill_inputs(b, &p, in_place);
     }
-    PERF_CALL(b, run_coll(b, in_place));
+    if (run_checked(b, in_place) != 0)
+        return -1;
     PERF_CALL(b, barrier(b));
     if (timed_iters(b, in_place, &seconds) != 0 || combine_time(b, &seconds) != 0)
         return -1;
@@ -290,8 +312,10 @@ static int warm_up(bench_t *b)
 
     for (int s = 0; s < 2; s++) {
         set_size(b, sizes[s]);
-        for (int it = 0; it < b->args->warmup_iters; it++)
-            PERF_CALL(b, run_coll(b, 0));
+        for (int it = 0; it < b->args->warmup_iters; it++) {
+            if (run_checked(b, 0) != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -409,16 +433,17 @@ static int setup(bench_t *b, const perf_args_t *a, braid_comm_t comm)
     PERF_CALL(b, braid_comm_count(comm, &b->nranks));
     b->tsize = perf_dtype_size(a->dtype);
     if (a->root >= b->nranks) {
-        fprintf(stderr, "braid-perf: root %d is not a rank of this %d-rank job (-r)\n", a->root,
-                b->nranks);
+        if (b->rank == 0) /* every rank sees it; one message is enough */
+            fprintf(stderr, "braid-perf: root %d is not a rank of this %d-rank job (-r)\n", a->root,
+                    b->nranks);
         return -1;
     }
     /* Both buffers hold the largest row; at least one element so pointers are never NULL. */
     b->buf_bytes = (a->max_bytes / b->tsize + 1) * b->tsize;
     if (posix_memalign((void **)&b->send, 4096, b->buf_bytes) != 0 ||
         posix_memalign((void **)&b->recv, 4096, b->buf_bytes) != 0) {
-        fprintf(stderr, "braid-perf: rank %d: cannot allocate 2 x %zu bytes (lower -e)\n",
-                b->rank, b->buf_bytes);
+        fprintf(stderr, "braid-perf: rank %d: cannot allocate 2 x %zu bytes (lower -e)\n", b->rank,
+                b->buf_bytes);
         return -1;
     }
     /* Touch every page now, so that first-touch faults are not timed. */

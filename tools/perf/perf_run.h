@@ -9,7 +9,7 @@
 #include "perf_args.h"
 
 /* Exit codes of a rank and of braid-perf as a whole. */
-#define PERF_EXIT_OK 0
+#define PERF_EXIT_OK    0
 #define PERF_EXIT_WRONG 1 /* a checked value was wrong (nccl-tests also exits 1) */
 #define PERF_EXIT_ERROR 2 /* a braid call, an allocation or the usage failed */
 

@@ -2,8 +2,8 @@
  * braid-plan: print and verify the plans of the built-in algorithms.
  *
  *   braid-plan show   --coll all_reduce --algo ring --nranks 8 [--channels 2] [--rank 3] [--root 0]
- *   braid-plan verify --coll all_reduce --algo ring --nranks 8 [--channels 2] [--root 0] [--inplace]
- *   braid-plan verify --all --nranks 72 [--channels 2]
+ *   braid-plan verify --coll all_reduce --algo ring --nranks 8 [--channels 2] [--root 0]
+ * [--inplace] braid-plan verify --all --nranks 72 [--channels 2]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,21 +23,20 @@ struct opts {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: braid-plan show   --coll C --algo A --nranks N [--channels K] [--rank R] "
-            "[--root R]\n"
-            "       braid-plan verify --coll C --algo A --nranks N [--channels K] [--root R] "
-            "[--inplace]\n"
-            "       braid-plan verify --all --nranks N [--channels K]\n"
-            "\n"
-            "  show      print the plan of one rank (--rank), or of every rank\n"
-            "  verify    run every rank's plan symbolically and check that each output holds\n"
-            "            every contribution exactly once; exits 1 on the first violation\n"
-            "  simulate  (timing on a topology file) comes in a later release\n"
-            "\n"
-            "  --coll C      all_reduce, all_gather, reduce_scatter, all_to_all, broadcast,\n"
-            "                reduce, send, recv (send/recv verify every ordered pair)\n"
-            "  --algo A      ");
+    fprintf(f, "usage: braid-plan show   --coll C --algo A --nranks N [--channels K] [--rank R] "
+               "[--root R]\n"
+               "       braid-plan verify --coll C --algo A --nranks N [--channels K] [--root R] "
+               "[--inplace]\n"
+               "       braid-plan verify --all --nranks N [--channels K]\n"
+               "\n"
+               "  show      print the plan of one rank (--rank), or of every rank\n"
+               "  verify    run every rank's plan symbolically and check that each output holds\n"
+               "            every contribution exactly once; exits 1 on the first violation\n"
+               "  simulate  (timing on a topology file) comes in a later release\n"
+               "\n"
+               "  --coll C      all_reduce, all_gather, reduce_scatter, all_to_all, broadcast,\n"
+               "                reduce, send, recv (send/recv verify every ordered pair)\n"
+               "  --algo A      ");
     for (int a = 0; a < BRAID_NUM_ALGOS; a++)
         fprintf(f, "%s%s", a ? ", " : "", braid__algo_get((enum braid_algo)a)->name);
     fprintf(f, "\n");
@@ -45,24 +44,25 @@ static void usage(FILE *f)
         const struct braid_algo_desc *d = braid__algo_get((enum braid_algo)a);
         fprintf(f, "                  %-9s %s\n", d->name, d->desc);
     }
-    fprintf(f, "  --nranks N    number of ranks (>= 1)\n"
-               "  --channels K  channels, 1..64 (default 1)\n"
-               "  --rank R      show only rank R\n"
-               "  --root R      root of broadcast/reduce, peer of send/recv (default 0)\n"
-               "  --inplace     verify with input and output aliased as the in-place call does\n"
-               "  --all         verify every algorithm x collective it supports (out of place, and\n"
-               "                in place where the plan says it is safe)\n"
-               "  --help        this text\n");
+    fprintf(f,
+            "  --nranks N    number of ranks (>= 1)\n"
+            "  --channels K  channels, 1..64 (default 1)\n"
+            "  --rank R      show only rank R\n"
+            "  --root R      root of broadcast/reduce, peer of send/recv (default 0)\n"
+            "  --inplace     verify with input and output aliased as the in-place call does\n"
+            "  --all         verify every algorithm x collective it supports (out of place, and\n"
+            "                in place where the plan says it is safe)\n"
+            "  --help        this text\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"coll", required_argument, 0, 'c'},     {"algo", required_argument, 0, 'a'},
-        {"nranks", required_argument, 0, 'n'},   {"channels", required_argument, 0, 'k'},
-        {"rank", required_argument, 0, 'r'},     {"root", required_argument, 0, 'R'},
-        {"all", no_argument, 0, 'A'},            {"inplace", no_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+        {"coll", required_argument, 0, 'c'},   {"algo", required_argument, 0, 'a'},
+        {"nranks", required_argument, 0, 'n'}, {"channels", required_argument, 0, 'k'},
+        {"rank", required_argument, 0, 'r'},   {"root", required_argument, 0, 'R'},
+        {"all", no_argument, 0, 'A'},          {"inplace", no_argument, 0, 'i'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     *o = (struct opts){.coll = BRAID_NUM_COLLS, .nchannels = 1, .rank = -1};
     int ch;
@@ -76,14 +76,29 @@ static int parse(int argc, char **argv, struct opts *o)
             if (!(o->algo = braid__algo_find(optarg)))
                 return fprintf(stderr, "braid-plan: unknown algorithm '%s'\n", optarg), 2;
             break;
-        case 'n': o->nranks = atoi(optarg); break;
-        case 'k': o->nchannels = atoi(optarg); break;
-        case 'r': o->rank = atoi(optarg); break;
-        case 'R': o->root = atoi(optarg); break;
-        case 'A': o->all = 1; break;
-        case 'i': o->inplace = 1; break;
-        case 'h': usage(stdout); exit(0);
-        default: return 2;
+        case 'n':
+            o->nranks = atoi(optarg);
+            break;
+        case 'k':
+            o->nchannels = atoi(optarg);
+            break;
+        case 'r':
+            o->rank = atoi(optarg);
+            break;
+        case 'R':
+            o->root = atoi(optarg);
+            break;
+        case 'A':
+            o->all = 1;
+            break;
+        case 'i':
+            o->inplace = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return 2;
         }
     }
     if (optind >= argc)
@@ -114,14 +129,13 @@ static int show(const struct opts *o)
 }
 
 /* Verifies one (algorithm, collective, in place) and prints one line; returns 1 on failure. */
-static int verify_one(const struct opts *o, enum braid_algo algo, enum braid_coll coll,
-                      int inplace)
+static int verify_one(const struct opts *o, enum braid_algo algo, enum braid_coll coll, int inplace)
 {
     char msg[1024];
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    braid_result_t res = braid__plan_verify(algo, coll, o->nranks, o->nchannels, o->root, inplace,
-                                            msg, sizeof(msg));
+    braid_result_t res =
+        braid__plan_verify(algo, coll, o->nranks, o->nchannels, o->root, inplace, msg, sizeof(msg));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     const char *status = res == BRAID_SUCCESS             ? "OK"
@@ -152,8 +166,9 @@ static int verify(const struct opts *o)
 {
     if (!o->all) {
         if (o->inplace && !inplace_safe(o, o->algo->id, o->coll))
-            fprintf(stderr, "braid-plan: note: %s %s is not in-place safe (the executor stages "
-                            "the input)\n",
+            fprintf(stderr,
+                    "braid-plan: note: %s %s is not in-place safe (the executor stages "
+                    "the input)\n",
                     o->algo->name, braid__coll_name(o->coll));
         return verify_one(o, o->algo->id, o->coll, o->inplace);
     }

@@ -44,7 +44,8 @@ static void print_node(const struct braid_topo *topo, int i, int depth)
     printf("%*s", depth * 2, "");
     switch (n->type) {
     case BRAID_TOPO_CPU:
-        printf("CPU numa %d %s %s", n->numa, n->arch ? n->arch : "", n->cpu_vendor ? n->cpu_vendor : "");
+        printf("CPU numa %d %s %s", n->numa, n->arch ? n->arch : "",
+               n->cpu_vendor ? n->cpu_vendor : "");
         break;
     case BRAID_TOPO_PCI:
         printf("PCI switch %s", n->busid ? n->busid : "?");
@@ -154,9 +155,8 @@ static int print_affinity(struct braid_topo *topo, int all)
         struct braid_topo_path p = {.type = BRAID_PATH_DIS};
         if (nic >= 0 && braid__topo_gpu_nic_path(topo, g, nic, &p) < 0)
             return 1;
-        const struct braid_topo_node *n = nic >= 0
-                                              ? &topo->nodes[braid__topo_nth(topo, BRAID_TOPO_NIC, nic)]
-                                              : NULL;
+        const struct braid_topo_node *n =
+            nic >= 0 ? &topo->nodes[braid__topo_nth(topo, BRAID_TOPO_NIC, nic)] : NULL;
         printf("  GPU %-4d host %-4d -> NIC %-4d %-10s %s %.0f GB/s rail %d\n", g,
                topo->nodes[braid__topo_nth(topo, BRAID_TOPO_GPU, g)].host, nic,
                n && n->name ? n->name : "-", braid__topo_path_name(p.type), (double)p.bw,
@@ -177,8 +177,8 @@ static int show_file(const char *path, int all)
     char summary[256];
     braid__topo_summary(topo, summary, sizeof(summary));
     printf("%s: %s\n", path, summary);
-    int rc = braid__topo_ngpus(topo) <= MATRIX_MAX || all ? print_matrix(topo)
-                                                          : print_summary(topo);
+    int rc =
+        braid__topo_ngpus(topo) <= MATRIX_MAX || all ? print_matrix(topo) : print_summary(topo);
     if (rc == 0)
         rc = print_affinity(topo, all);
     braid__topo_free(topo);
