@@ -364,6 +364,25 @@ braid_result_t braid__bootstrap_allgather(struct braid_bootstrap *bs, void *all,
     return BRAID_SUCCESS;
 }
 
+braid_result_t braid__bootstrap_allgatherv(struct braid_bootstrap *bs, void **parts,
+                                           const uint64_t *lens)
+{
+    int n = bs->nranks, next = (bs->rank + 1) % n, prev = (bs->rank + n - 1) % n;
+    uint64_t tag = BRAID_TAG_ALLGATHER | (bs->seq++ & 0xffffffffffffull);
+    for (int s = 0; s < n - 1; s++) {
+        int send_part = (bs->rank - s + n) % n, recv_part = (bs->rank - s - 1 + n) % n;
+        BRAID_CHECK(braid__bootstrap_send(bs, next, tag, parts[send_part], lens[send_part]));
+        if (lens[recv_part] > BRAID_BOOTSTRAP_MAX_MSG)
+            return braid__err(BRAID_ERR_REMOTE, "all-gather: part of rank %d has %llu bytes, "
+                              "over the bound", recv_part, (unsigned long long)lens[recv_part]);
+        parts[recv_part] = malloc(lens[recv_part] ? lens[recv_part] : 1);
+        if (!parts[recv_part])
+            return braid__err(BRAID_ERR_NO_MEMORY, "all-gather: out of memory");
+        BRAID_CHECK(braid__bootstrap_recv(bs, prev, tag, parts[recv_part], lens[recv_part]));
+    }
+    return BRAID_SUCCESS;
+}
+
 braid_result_t braid__bootstrap_barrier(struct braid_bootstrap *bs)
 {
     /* Dissemination barrier: log2(n) rounds of one send and one receive. */

@@ -68,6 +68,10 @@ braid_result_t braid__bootstrap_recv(struct braid_bootstrap *bs, int peer, uint6
                                      size_t len);
 /* Ring all-gather: all[rank * each .. +each) is this rank's part on entry. */
 braid_result_t braid__bootstrap_allgather(struct braid_bootstrap *bs, void *all, size_t each);
+/* Ring all-gather of parts of different sizes, known to every rank: parts[r] (lens[r] bytes)
+ * is rank r's; on entry only this rank's is set, the others are allocated here (malloc). */
+braid_result_t braid__bootstrap_allgatherv(struct braid_bootstrap *bs, void **parts,
+                                           const uint64_t *lens);
 braid_result_t braid__bootstrap_barrier(struct braid_bootstrap *bs);
 void braid__bootstrap_destroy(struct braid_bootstrap *bs);
 

@@ -11,6 +11,7 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "topology/topo.h"
 #include "transport/transport.h"
 
 int braid__test_version_override;
@@ -288,6 +289,7 @@ void braid__comm_free(struct braid_comm *comm)
     if (comm->conns)
         braid__disconnect_all(comm);
     braid__bootstrap_destroy(comm->bs);
+    braid__topo_free(comm->topo);
     for (int i = 0; i < comm->nplans; i++) {
         braid__plan_free(&comm->plans[i]->plan);
         free(comm->plans[i]->conns);

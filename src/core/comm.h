@@ -14,6 +14,8 @@
 #include "core/error.h"
 #include "core/peer.h"
 
+struct braid_topo;
+
 #define BRAID_MAX_CHANNELS 64
 
 /* Settings in force for one comm: config fields, else BRAID_* variables, else defaults. */
@@ -50,6 +52,7 @@ struct braid_comm {
     uint8_t secret[BRAID_SECRET_BYTES];
     struct braid_bootstrap *bs;
     struct braid_peer_info *peers;   /* [nranks] */
+    struct braid_topo *topo;         /* the merged system of the comm's hosts */
     struct braid_conn **conns;       /* [2][BRAID_MAX_CHANNELS][nranks], created lazily */
     uint32_t *connect_seq;           /* [nranks]: setup exchanges done with each peer */
     struct braid_plan_entry **plans; /* plan cache; entries never move */
@@ -97,6 +100,8 @@ braid_result_t braid__comm_alloc(int nranks, int rank, const struct braid_settin
 void braid__comm_self_info(struct braid_comm *comm, struct braid_peer_info *info);
 /* Checks every rank's version and shared settings against this rank's. */
 braid_result_t braid__comm_check_peers(struct braid_comm *comm);
+/* Builds comm->topo: every host's topology through the bootstrap, merged (system.c). */
+braid_result_t braid__comm_system(struct braid_comm *comm);
 /* Frees everything (local; no communication). */
 void braid__comm_free(struct braid_comm *comm);
 /* Marks the comm broken by `res` (first error wins). */

@@ -55,6 +55,7 @@ static braid_result_t join_job(struct braid_comm *comm, const union braid_sockad
                               "one bootstrap address is loopback; set BRAID_SOCKET_IFNAME to an "
                               "interface the hosts share",
                               comm->rank, me->hostname, r, comm->peers[r].hostname);
+    BRAID_CHECK(braid__comm_system(comm));
     BRAID_INFO(INIT, "comm %s rank %d of %d ready", s->name[0] ? s->name : "(unnamed)", comm->rank,
                comm->nranks);
     return BRAID_SUCCESS;

@@ -35,12 +35,19 @@ static const struct braid_param_def params[] = {
     {"BRAID_SECRET", NULL,
      "job secret shared by all ranks of braid_comm_init_env (default: derived from the "
      "launcher's job id)"},
-    {"BRAID_TRANSPORT", NULL, "force a transport for every peer: shm"},
+    {"BRAID_TRANSPORT", NULL,
+     "force a transport for every peer: shm (same host only) or socket (any host)"},
+    {"BRAID_SOCKET_NTHREADS", "1",
+     "socket transport: I/O threads per connection (1..16); streams = threads x sockets"},
+    {"BRAID_NSOCKS_PERTHREAD", "2",
+     "socket transport: TCP streams per I/O thread (1..16); large messages are striped"},
     {"BRAID_HOSTID", NULL, "override this host's identity (ranks with equal ids share memory)"},
-    {"BRAID_TOPO_FILE", NULL, "load the system topology from this NCCL-format XML file"},
+    {"BRAID_TOPO_FILE", NULL,
+     "load this host's topology from an NCCL-format XML file; probing fills what it leaves out"},
     {"BRAID_TOPO_DUMP_FILE", NULL, "write the merged system topology to this XML file"},
     {"BRAID_P2P_LEVEL", NULL,
-     "farthest path type still used for direct GPU peer access: NVL, PIX, PXB, PHB or SYS"},
+     "farthest path type used for direct GPU peer access: LOC (never), NVL, PIX, PXB, PHB, "
+     "SYS or NCCL's 0-5 (unset: PXB)"},
 };
 
 const struct braid_param_def *braid__param_table(int *count)

@@ -69,6 +69,8 @@ static braid_result_t exchange_infos(struct braid_comm *parent, struct braid_com
         }
         braid__bootstrap_set_peers(child->bs, child->peers);
         res = braid__comm_check_peers(child);
+        if (res == BRAID_SUCCESS)
+            res = braid__comm_system(child);
     }
     free(all);
     return res;

@@ -190,6 +190,8 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
     if (io->recv) {
         atomic_store_explicit(&io->recv->fifo->tail, io->recv->pos + 1, memory_order_release);
         io->recv->pos++;
+        if (io->recv->transport->notify)
+            io->recv->transport->notify(io->recv);
     }
     for (int i = 0; i < 2; i++)
         if (io->send[i]) {
@@ -197,6 +199,8 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
             conn->fifo->sizes[conn->pos % conn->nslots] = bytes;
             atomic_store_explicit(&conn->fifo->head, conn->pos + 1, memory_order_release);
             conn->pos++;
+            if (conn->transport->notify)
+                conn->transport->notify(conn);
         }
     return BRAID_SUCCESS;
 }

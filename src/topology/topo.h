@@ -219,7 +219,7 @@ braid_result_t braid__topo_merge(struct braid_topo *const *hosts, int nhosts,
 /* ---- this host (topo_local.c) ---- */
 
 /* This host's system: BRAID_TOPO_FILE if set, with probing filling in what a partial file
- * leaves out, else the probes alone. Writes BRAID_TOPO_DUMP_FILE if set. */
+ * leaves out, else the probes alone. (The comm writes BRAID_TOPO_DUMP_FILE after merging.) */
 braid_result_t braid__topo_local(struct braid_topo **out);
 /* Runs the probes only (no file, no dump). */
 braid_result_t braid__topo_probe(struct braid_topo **out);

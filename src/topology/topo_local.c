@@ -1,6 +1,6 @@
 /*
  * This host's topology: the probes (one table, run in order), an optional topology file
- * (BRAID_TOPO_FILE) that the probes complete, and the optional dump (BRAID_TOPO_DUMP_FILE).
+ * (BRAID_TOPO_FILE) that the probes complete.
  * A file wins where it says something; probing fills only what it leaves out, so a user can
  * correct a wrong probe and a partial file (GPUs and NICs listed by PCI class only) still gets
  * SM versions, NVLinks and NIC names from the machine.
@@ -248,10 +248,6 @@ braid_result_t braid__topo_local(struct braid_topo **out)
     } else {
         *out = probed;
     }
-    if (res < 0)
-        return res;
-    const char *dump = braid__param_str("BRAID_TOPO_DUMP_FILE");
-    if (dump && braid__topo_dump_file(*out, dump) < 0)
-        BRAID_WARN(TOPO, "%s", braid__err_text());
-    return BRAID_SUCCESS;
+    /* BRAID_TOPO_DUMP_FILE is written by the comm, once the hosts are merged. */
+    return res < 0 ? res : BRAID_SUCCESS;
 }

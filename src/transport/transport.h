@@ -11,6 +11,7 @@
 #ifndef BRAID_TRANSPORT_TRANSPORT_H
 #define BRAID_TRANSPORT_TRANSPORT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,10 @@ struct braid_conn {
     const struct braid_transport *transport;
     void *priv; /* the transport's own state */
     int connected;
+    /* Set (with a message) by a transport whose connection broke, e.g. a peer reset seen by
+     * the proxy; the executor fails the waiting call with this text. */
+    atomic_int failed;
+    char error[256];
     /* Ordering among operations of one group that use this connector: an operation may use
      * it while `serving` equals the ticket it drew from `next_ticket`. */
     uint64_t next_ticket;
@@ -52,6 +57,12 @@ struct braid_transport {
     braid_result_t (*connect)(struct braid_comm *comm, struct braid_conn *conn, const void *blob,
                               size_t bloblen);
     braid_result_t (*ready)(struct braid_comm *comm, struct braid_conn *conn);
+    /* Optional: called by the executor after it published a slot (send) or freed one (recv),
+     * so a proxy that sleeps can wake; NULL when nothing must be woken (shm). */
+    void (*notify)(struct braid_conn *conn);
+    /* Closes the connector. For network transports this first lets the proxy finish sending
+     * what the executor already posted (bounded by the comm's timeout), since a call returns
+     * once its data is in the FIFO, not on the wire. */
     void (*close)(struct braid_conn *conn);
 };
 
