@@ -373,8 +373,10 @@ braid_result_t braid__bootstrap_allgatherv(struct braid_bootstrap *bs, void **pa
         int send_part = (bs->rank - s + n) % n, recv_part = (bs->rank - s - 1 + n) % n;
         BRAID_CHECK(braid__bootstrap_send(bs, next, tag, parts[send_part], lens[send_part]));
         if (lens[recv_part] > BRAID_BOOTSTRAP_MAX_MSG)
-            return braid__err(BRAID_ERR_REMOTE, "all-gather: part of rank %d has %llu bytes, "
-                              "over the bound", recv_part, (unsigned long long)lens[recv_part]);
+            return braid__err(BRAID_ERR_REMOTE,
+                              "all-gather: part of rank %d has %llu bytes, "
+                              "over the bound",
+                              recv_part, (unsigned long long)lens[recv_part]);
         parts[recv_part] = malloc(lens[recv_part] ? lens[recv_part] : 1);
         if (!parts[recv_part])
             return braid__err(BRAID_ERR_NO_MEMORY, "all-gather: out of memory");

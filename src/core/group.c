@@ -287,11 +287,11 @@ static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_li
                           braid__coll_name(op->coll), comm->rank, op->wait_peer,
                           comm->peers[op->wait_peer].pid, comm->peers[op->wait_peer].hostname,
                           wait_text(op, wait, sizeof(wait)));
-    struct braid_conn *conn = op->wait_channel < 0
-                                  ? NULL
-                                  : *braid__conn_slot(comm, op->wait_send ? BRAID_CONN_SEND
-                                                                          : BRAID_CONN_RECV,
-                                                      op->wait_channel, op->wait_peer);
+    struct braid_conn *conn =
+        op->wait_channel < 0
+            ? NULL
+            : *braid__conn_slot(comm, op->wait_send ? BRAID_CONN_SEND : BRAID_CONN_RECV,
+                                op->wait_channel, op->wait_peer);
     if (conn && atomic_load_explicit(&conn->failed, memory_order_acquire))
         return braid__err(BRAID_ERR_REMOTE, "%s on rank %d: %s", braid__coll_name(op->coll),
                           comm->rank, conn->error);

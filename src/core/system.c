@@ -68,9 +68,10 @@ braid_result_t braid__comm_system(struct braid_comm *comm)
     BRAID_CHECK_GOTO(braid__bootstrap_allgather(comm->bs, lens, sizeof(*lens)), res, out);
     for (int r = 0; r < n; r++)
         if (lens[r] > BRAID_TOPO_SERIAL_MAX) {
-            res = braid__err(BRAID_ERR_REMOTE, "rank %d announced a %llu-byte topology, over "
-                             "the %u-byte bound", r, (unsigned long long)lens[r],
-                             BRAID_TOPO_SERIAL_MAX);
+            res = braid__err(BRAID_ERR_REMOTE,
+                             "rank %d announced a %llu-byte topology, over "
+                             "the %u-byte bound",
+                             r, (unsigned long long)lens[r], BRAID_TOPO_SERIAL_MAX);
             goto out;
         }
     BRAID_CHECK_GOTO(braid__bootstrap_allgatherv(comm->bs, parts, lens), res, out);

@@ -26,8 +26,8 @@ static int rank_main(braid_unique_id_t id, int rank)
     int gpus = braid__topo_ngpus(comm->topo), hosts = comm->topo->nhosts;
     int ok = gpus == 16 && hosts == 2;
     if (!ok)
-        fprintf(stderr, "rank %d: merged system has %d GPUs on %d hosts, expected 16 on 2\n",
-                rank, gpus, hosts);
+        fprintf(stderr, "rank %d: merged system has %d GPUs on %d hosts, expected 16 on 2\n", rank,
+                gpus, hosts);
     braid_comm_destroy(comm);
     return ok ? 0 : 1;
 }

@@ -1,0 +1,85 @@
+/*
+ * The socket transport's connector state and wire format, shared by socket.c (setup and
+ * teardown) and socket_io.c (the data path the proxy runs).
+ *
+ * Wire: a connector is `nstreams` TCP connections. Each carries frames: a 32-byte header,
+ * then `len` payload bytes that belong at `offset` of FIFO slot `seq`, whose whole payload is
+ * `total` bytes. A small slot travels whole on stream seq % nstreams; a large one is striped,
+ * part i on stream i (socket_stripe.h). The receiver needs no knowledge of the split: it counts
+ * the bytes of each slot and publishes the slot once it has `total`. Control frames (BYE on
+ * an orderly close, POISON when the sender's comm broke) have no payload; the receiver sends
+ * them back the other way when it closes or breaks, since it has nothing else to say.
+ */
+#ifndef BRAID_TRANSPORT_SOCKET_IO_H
+#define BRAID_TRANSPORT_SOCKET_IO_H
+
+#include <stdint.h>
+
+#include "core/net.h"
+#include "transport/proxy.h"
+#include "transport/transport.h"
+
+#define SOCK_FRAME_MAGIC 0x42534b46u /* "BSKF" */
+#define SOCK_HELLO_MAGIC 0x42534b48u /* "BSKH" */
+#define SOCK_TOKEN_BYTES 16
+#define SOCK_MAX_STREAMS 256
+
+enum sock_frame_type { SOCK_FRAME_DATA = 1, SOCK_FRAME_BYE = 2, SOCK_FRAME_POISON = 3 };
+
+/* Host byte order: braid assumes every rank of a job has the same endianness. */
+struct sock_frame {
+    uint32_t magic;
+    uint32_t type;
+    uint64_t seq;
+    uint32_t total;
+    uint32_t offset;
+    uint32_t len;
+    uint32_t pad;
+};
+
+struct sock_stream {
+    int fd;
+    uint64_t seq; /* sender: next slot to look at; receiver: slot of the frame being read */
+    struct sock_frame hdr;
+    size_t hdr_done;  /* header bytes moved so far */
+    size_t body_done; /* payload bytes moved so far */
+    int in_frame;     /* sender: hdr describes a frame being sent */
+    int bye;          /* a BYE frame was read on it */
+};
+
+struct sock_conn {
+    struct braid_proxy_item item; /* first: the proxy hands this back */
+    struct braid_conn *conn;
+    int nstreams;
+    struct sock_stream *streams;
+    int *fds; /* [nstreams], for the proxy */
+    int listen_fd;
+    uint8_t token[SOCK_TOKEN_BYTES];
+    char peer_desc[160]; /* "rank 3 (host b, 10.250.0.3:4242)" for errors */
+    void *mem;           /* the FIFO, page aligned */
+    size_t mem_bytes;
+    int timeout_ms;
+    int registered;
+    /* Proxy-side counters and per-slot bookkeeping. */
+    uint64_t count;                     /* sender: slots fully sent; receiver: slots published */
+    uint64_t slot_seq[BRAID_FIFO_MAX_SLOTS];  /* receiver: the seq a slot currently holds */
+    uint32_t slot_done[BRAID_FIFO_MAX_SLOTS]; /* sender: parts sent; receiver: bytes received */
+    uint32_t slot_total[BRAID_FIFO_MAX_SLOTS];
+    uint64_t last_check_ns; /* sender: when the peer's direction was last read */
+    int poison_sent;
+    int peer_gone; /* the peer closed, reset or broke: fail once the FIFO has drained */
+    char gone_msg[256];
+};
+
+/* The proxy's progress functions for a send and a receive connector. */
+int braid__sock_send_progress(struct braid_proxy_item *item);
+int braid__sock_recv_progress(struct braid_proxy_item *item);
+
+/* Records a broken connector: the executor fails its waiting call with this text. */
+void braid__sock_fail(struct sock_conn *sc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Sends one control frame on every stream that sits between frames, without blocking. */
+void braid__sock_send_control(struct sock_conn *sc, uint32_t type);
+
+#endif
