@@ -297,7 +297,7 @@ void braid__comm_free(struct braid_comm *comm)
         free(comm->plans[i]);
     }
     free(comm->plans);
-    free(comm->scratch);
+    free(comm->spare_op);
     free(comm->peers);
     free(comm->conns);
     free(comm->connect_seq);

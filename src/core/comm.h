@@ -15,6 +15,7 @@
 #include "core/peer.h"
 
 struct braid_topo;
+struct braid_exec_op;
 
 #define BRAID_MAX_CHANNELS 64
 
@@ -58,8 +59,9 @@ struct braid_comm {
     struct braid_plan_entry **plans; /* plan cache; entries never move */
     int nplans;
     int plans_cap;
-    void *scratch; /* staging for plans that are not in-place safe */
-    size_t scratch_bytes;
+    /* One finished op's memory kept for the next call (host_exec.c). */
+    struct braid_exec_op *spare_op;
+    size_t spare_op_bytes;
     atomic_int abort_flag;
     atomic_int busy;        /* threads inside a public call on this comm */
     atomic_int async_error; /* BRAID_SUCCESS, BRAID_IN_PROGRESS, or what broke the comm */

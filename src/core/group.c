@@ -208,14 +208,20 @@ static braid_result_t prepare(struct run_state *st)
     return BRAID_SUCCESS;
 }
 
-/* Idle waiting: spin briefly, then yield the core (ranks often outnumber cores), then sleep
- * in growing naps so a long wait costs no CPU. */
-static void backoff(uint64_t idle_ns, uint64_t spin_ns)
+/* How an idle poll waits: spin while a quick answer is likely, then yield the core (ranks often
+ * outnumber cores), then nap in growing steps so a long wait costs no CPU. */
+enum wait_mode { WAIT_SPIN, WAIT_YIELD, WAIT_NAP };
+
+static enum wait_mode wait_mode(uint64_t idle_ns, uint64_t spin_ns)
 {
-    if (idle_ns < spin_ns) {
-        for (int i = 0; i < 32; i++)
-            __builtin_ia32_pause();
-    } else if (idle_ns < 20000000) {
+    return idle_ns < spin_ns ? WAIT_SPIN : idle_ns < 20000000 ? WAIT_YIELD : WAIT_NAP;
+}
+
+static void idle_wait(enum wait_mode mode, uint64_t idle_ns)
+{
+    if (mode == WAIT_SPIN) {
+        __builtin_ia32_pause();
+    } else if (mode == WAIT_YIELD) {
         sched_yield();
     } else {
         long nap = (long)(idle_ns / 64) < 1000000 ? (long)(idle_ns / 64) : 1000000;
@@ -302,6 +308,10 @@ static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_li
                           braid__coll_name(op->coll), comm->rank, op->wait_peer,
                           comm->peers[op->wait_peer].hostname, comm->peers[op->wait_peer].pid,
                           wait_text(op, wait, sizeof(wait)));
+    if (op->last_progress_ns == 0 || op->steps_done != op->watched_steps) {
+        op->watched_steps = op->steps_done;
+        op->last_progress_ns = now;
+    }
     uint64_t idle_ms = (now - op->last_progress_ns) / 1000000ull;
     if (idle_ms >= (uint64_t)comm->settings.timeout_ms)
         return braid__err(BRAID_ERR_TIMEOUT,
@@ -326,22 +336,28 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
             st->ops[j]->status = res;
 }
 
+/* Polls look at the clock (timeouts, liveness, how to wait) every LOOK_EVERY idle polls:
+ * microseconds apart while spinning, and a spinning poll stays a few loads. */
+#define LOOK_EVERY  64
+#define LIVENESS_NS 200000000ull
+
 static braid_result_t progress_all(struct run_state *st)
 {
     braid_result_t first = BRAID_SUCCESS;
-    uint64_t idle_since = braid__now_ns(), last_live = idle_since;
+    uint64_t idle_since = 0, last_live = 0, idle_ns = 0;
+    unsigned polls = 0; /* idle polls since the last progress */
+    enum wait_mode mode = WAIT_SPIN;
     for (;;) {
         int pending = 0, progressed = 0;
-        uint64_t now = 0;
+        int look = polls > 0 && polls % LOOK_EVERY == 0;
+        uint64_t now = look ? braid__now_ns() : 0;
         for (int i = 0; i < st->ncalls; i++) {
             struct braid_exec_op *op = st->ops[i];
             if (!op || braid__exec_done(op) || op->status != BRAID_SUCCESS)
                 continue;
             int r = braid__exec_progress(op);
-            if (r == 0 && (now || (now = braid__now_ns()))) {
-                int live = now - last_live > 200000000ull;
-                r = watch(op, now, live);
-            }
+            if (r == 0 && look)
+                r = watch(op, now, last_live != 0 && now - last_live > LIVENESS_NS);
             if (r < 0) {
                 if (first == BRAID_SUCCESS)
                     first = (braid_result_t)r;
@@ -353,13 +369,22 @@ static braid_result_t progress_all(struct run_state *st)
         }
         if (!pending)
             return first;
-        if (now && now - last_live > 200000000ull)
-            last_live = now;
         if (progressed) {
-            idle_since = braid__now_ns();
+            polls = 0;
             continue;
         }
-        backoff((now ? now : braid__now_ns()) - idle_since, st->spin_ns);
+        if (polls++ == 0)
+            mode = st->spin_ns ? WAIT_SPIN : WAIT_YIELD;
+        if (look) {
+            /* The idle spell began at most LOOK_EVERY polls before the first look. */
+            if (polls == LOOK_EVERY + 1)
+                idle_since = now;
+            if (last_live == 0 || now - last_live > LIVENESS_NS)
+                last_live = now;
+            idle_ns = now - idle_since;
+            mode = wait_mode(idle_ns, st->spin_ns);
+        }
+        idle_wait(mode, idle_ns);
     }
 }
 
@@ -371,8 +396,11 @@ braid_result_t braid__run_calls(struct braid_call *calls, int ncalls)
     for (int i = 0; i < ncalls; i++)
         if (calls[i].comm->spin_ns < st.spin_ns)
             st.spin_ns = calls[i].comm->spin_ns;
-    st.ops = calloc((size_t)ncalls, sizeof(*st.ops));
-    st.plans = calloc((size_t)ncalls, sizeof(*st.plans));
+    /* A lone call (the common case) needs no allocation here. */
+    struct braid_exec_op *op_one = NULL;
+    struct braid_plan_entry *plan_one = NULL;
+    st.ops = ncalls == 1 ? &op_one : calloc((size_t)ncalls, sizeof(*st.ops));
+    st.plans = ncalls == 1 ? &plan_one : calloc((size_t)ncalls, sizeof(*st.plans));
     braid_result_t res;
     if (!st.ops || !st.plans) {
         res = braid__err(BRAID_ERR_NO_MEMORY, "out of memory for %d calls", ncalls);
@@ -389,7 +417,9 @@ braid_result_t braid__run_calls(struct braid_call *calls, int ncalls)
 out:
     for (int i = 0; st.ops && i < ncalls; i++)
         braid__exec_destroy(st.ops[i]);
-    free(st.ops);
-    free(st.plans);
+    if (ncalls > 1) {
+        free(st.ops);
+        free(st.plans);
+    }
     return res;
 }

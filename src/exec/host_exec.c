@@ -15,9 +15,25 @@ braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_pl
     int nch = plan->nchannels, nuses = entry->use_start[nch];
     /* One allocation: the op, its channels, and their connector uses. */
     size_t head = sizeof(struct braid_exec_op) + (size_t)nch * sizeof(struct braid_exec_chan);
-    struct braid_exec_op *e = calloc(1, head + (size_t)nuses * sizeof(struct braid_conn_use));
-    if (!e)
-        return braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
+    size_t uses_bytes = (size_t)nuses * sizeof(struct braid_conn_use);
+    size_t esize = braid_dtype_size(dtype);
+    size_t stage_bytes = stage_input && in ? (size_t)plan->in_blocks * count * esize : 0;
+    /* A small staged input travels inside the op's own memory, so a small in-place call
+     * allocates nothing either. */
+    size_t inline_stage = stage_bytes <= BRAID_EXEC_INLINE_STAGE ? stage_bytes : 0;
+    size_t bytes = head + uses_bytes + inline_stage;
+    /* Reuse the comm's spare op memory: small calls then allocate nothing. */
+    struct braid_exec_op *e = comm->spare_op;
+    if (e && comm->spare_op_bytes >= bytes) {
+        comm->spare_op = NULL;
+        memset(e, 0, head + uses_bytes);
+        e->alloc_bytes = comm->spare_op_bytes;
+    } else {
+        e = calloc(1, bytes);
+        if (!e)
+            return braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
+        e->alloc_bytes = bytes;
+    }
     braid_result_t res = BRAID_SUCCESS;
     e->comm = comm;
     e->plan = plan;
@@ -27,28 +43,31 @@ braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_pl
     e->count = count;
     e->dtype = dtype;
     e->op = op;
-    e->esize = braid_dtype_size(dtype);
+    e->esize = esize;
     e->elems = (size_t)comm->settings.shared.slot_size / e->esize;
     e->iters = braid__plan_iterations(plan, count, e->elems);
     e->remaining = e->iters > 0 ? nch : 0;
-    e->last_progress_ns = braid__now_ns();
     e->wait_channel = -1;
-    if (stage_input && in && count > 0) {
-        size_t bytes = (size_t)plan->in_blocks * count * e->esize;
-        e->staging = malloc(bytes);
+    if (inline_stage > 0) {
+        void *inside = (char *)e + head + uses_bytes;
+        memcpy(inside, in, inline_stage);
+        e->in = inside;
+    } else if (stage_bytes > 0) {
+        e->staging = malloc(stage_bytes);
         if (!e->staging) {
-            res =
-                braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory to stage %zu input bytes", bytes);
+            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory to stage %zu input bytes",
+                             stage_bytes);
             goto err;
         }
-        memcpy(e->staging, in, bytes);
+        memcpy(e->staging, in, stage_bytes);
         e->in = e->staging;
     }
     if (!out && count > 0) {
-        size_t bytes = (size_t)plan->out_blocks * count * e->esize;
-        e->scratch_out = malloc(bytes);
+        size_t out_bytes = (size_t)plan->out_blocks * count * esize;
+        e->scratch_out = malloc(out_bytes);
         if (!e->scratch_out) {
-            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory for %zu scratch bytes", bytes);
+            res =
+                braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory for %zu scratch bytes", out_bytes);
             goto err;
         }
         e->out = e->scratch_out;
@@ -77,6 +96,12 @@ void braid__exec_destroy(struct braid_exec_op *op)
         return;
     free(op->staging);
     free(op->scratch_out);
+    struct braid_comm *comm = op->comm;
+    if (comm && !comm->spare_op) {
+        comm->spare_op = op;
+        comm->spare_op_bytes = op->alloc_bytes;
+        return;
+    }
     free(op);
 }
 
@@ -237,6 +262,7 @@ int braid__exec_progress(struct braid_exec_op *op)
                 return res;
             }
             steps++;
+            op->steps_done++;
             if (++ch->step == cp->nsteps) {
                 ch->step = 0;
                 if (++ch->iter == op->iters)
@@ -244,7 +270,5 @@ int braid__exec_progress(struct braid_exec_op *op)
             }
         }
     }
-    if (steps > 0)
-        op->last_progress_ns = braid__now_ns();
     return steps;
 }

@@ -15,6 +15,9 @@
 #include "core/comm.h"
 #include "transport/transport.h"
 
+/* Staged inputs up to this size live inside the op's allocation. */
+#define BRAID_EXEC_INLINE_STAGE 65536
+
 struct braid_conn_use {
     struct braid_conn *conn;
     uint64_t ticket;
@@ -29,6 +32,7 @@ struct braid_exec_chan {
 };
 
 struct braid_exec_op {
+    size_t alloc_bytes; /* size of this allocation, for reuse */
     struct braid_comm *comm;
     const struct braid_plan *plan;
     enum braid_coll coll;
@@ -44,6 +48,10 @@ struct braid_exec_op {
     size_t iters;
     int remaining; /* channels not done */
     braid_result_t status;
+    /* For the watchdog, which reads the clock only when idle: steps run so far, and when it
+     * last saw that number change (0: not yet looked). */
+    uint64_t steps_done;
+    uint64_t watched_steps;
     uint64_t last_progress_ns;
     /* What the op waits for, for timeout and liveness messages. */
     int wait_channel;

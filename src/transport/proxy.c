@@ -157,8 +157,8 @@ static braid_result_t start_thread(void)
     atomic_store(&proxy.sleeping, 0);
     int rc = pthread_create(&proxy.thread, NULL, proxy_main, NULL);
     if (rc != 0) {
-        res = braid__err(BRAID_ERR_SYSTEM, "proxy: cannot start the proxy thread: %s",
-                         strerror(rc));
+        res =
+            braid__err(BRAID_ERR_SYSTEM, "proxy: cannot start the proxy thread: %s", strerror(rc));
         goto err_close;
     }
     proxy.running = 1;

@@ -24,6 +24,9 @@
 #define SOCK_TOKEN_BYTES 16
 #define SOCK_MAX_STREAMS 256
 
+/* Why a peer went away, least telling first. */
+enum sock_gone { SOCK_GONE_BYE = 1, SOCK_GONE_LOST = 2, SOCK_GONE_POISON = 3 };
+
 enum sock_frame_type { SOCK_FRAME_DATA = 1, SOCK_FRAME_BYE = 2, SOCK_FRAME_POISON = 3 };
 
 /* Host byte order: braid assumes every rank of a job has the same endianness. */
@@ -61,13 +64,13 @@ struct sock_conn {
     int timeout_ms;
     int registered;
     /* Proxy-side counters and per-slot bookkeeping. */
-    uint64_t count;                     /* sender: slots fully sent; receiver: slots published */
+    uint64_t count; /* sender: slots fully sent; receiver: slots published */
     uint64_t slot_seq[BRAID_FIFO_MAX_SLOTS];  /* receiver: the seq a slot currently holds */
     uint32_t slot_done[BRAID_FIFO_MAX_SLOTS]; /* sender: parts sent; receiver: bytes received */
     uint32_t slot_total[BRAID_FIFO_MAX_SLOTS];
     uint64_t last_check_ns; /* sender: when the peer's direction was last read */
     int poison_sent;
-    int peer_gone; /* the peer closed, reset or broke: fail once the FIFO has drained */
+    int peer_gone; /* enum sock_gone, or 0; receiver: fail once the FIFO has drained */
     char gone_msg[256];
 };
 

@@ -8,10 +8,12 @@
 #include "transport/transport.h"
 
 extern const struct braid_transport braid__shm_transport;
+extern const struct braid_transport braid__socket_transport;
 
 /* In order of preference; adding a transport is one file and one line here. */
 static const struct braid_transport *const transports[] = {
     &braid__shm_transport,
+    &braid__socket_transport,
 };
 
 #define NTRANSPORTS (sizeof(transports) / sizeof(transports[0]))

@@ -1,0 +1,417 @@
+/*
+ * The socket transport's data path, run by the proxy thread (socket_io.h has the wire format).
+ *
+ * Send side: the executor fills slots and publishes head; each stream walks the slots
+ * [tail, head) in order and sends the frames it carries (socket_stripe.h); once every part of
+ * the oldest slot is on the wire the proxy publishes tail. Receive side: each stream reads
+ * frame headers and, when the frame's slot lies within head - tail < nslots, its payload
+ * straight into the slot; the proxy publishes head for every slot, in order, whose bytes have
+ * all arrived.
+ *
+ * A peer that closes, resets or breaks is not failed at once on the receive side: the slots it
+ * completed before are valid data, so the error is published only once the executor consumed
+ * them, which is when it would otherwise wait forever.
+ */
+#include "transport/socket_io.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "core/log.h"
+#include "transport/socket_stripe.h"
+
+/* How often a busy sender reads its peer's direction when no socket event said to. */
+#define SOCK_CHECK_NS 100000000ull
+
+void braid__sock_fail(struct sock_conn *sc, const char *fmt, ...)
+{
+    struct braid_conn *conn = sc->conn;
+    if (atomic_load_explicit(&conn->failed, memory_order_relaxed))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(conn->error, sizeof(conn->error), fmt, ap);
+    va_end(ap);
+    atomic_store_explicit(&conn->failed, 1, memory_order_release);
+    BRAID_WARN(NET, "%s", conn->error);
+}
+
+/* Notes that the peer went away. A more telling kind replaces a less telling one seen first on
+ * another stream: a POISON report says why, a reset says more than an orderly BYE. */
+static void peer_gone(struct sock_conn *sc, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void peer_gone(struct sock_conn *sc, int kind, const char *fmt, ...)
+{
+    if (sc->peer_gone && sc->peer_gone >= kind)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sc->gone_msg, sizeof(sc->gone_msg), fmt, ap);
+    va_end(ap);
+    sc->peer_gone = kind;
+}
+
+/* Publishes the peer's departure as this connector's error. An orderly close is routine at
+ * comm destruction (nobody waits on the connector then), so it is logged quietly. */
+static void publish_gone(struct sock_conn *sc)
+{
+    if (sc->peer_gone == SOCK_GONE_BYE) {
+        BRAID_INFO(NET, "%s", sc->gone_msg);
+        snprintf(sc->conn->error, sizeof(sc->conn->error), "%s", sc->gone_msg);
+        atomic_store_explicit(&sc->conn->failed, 1, memory_order_release);
+        return;
+    }
+    braid__sock_fail(sc, "%s", sc->gone_msg);
+}
+
+static void peer_lost(struct sock_conn *sc, int err)
+{
+    const char *dir = sc->conn->dir == BRAID_CONN_SEND ? "to" : "from";
+    if (err == 0)
+        peer_gone(sc, SOCK_GONE_LOST,
+                  "socket: %s closed the connection %s this rank (channel %d) without an "
+                  "orderly goodbye: that rank exited or was killed; see its log",
+                  sc->peer_desc, dir, sc->conn->channel);
+    else
+        peer_gone(sc, SOCK_GONE_LOST,
+                  "socket: the connection %s %s (channel %d) failed: %s; that rank exited, "
+                  "was killed or its host is unreachable",
+                  dir, sc->peer_desc, sc->conn->channel, strerror(err));
+}
+
+void braid__sock_send_control(struct sock_conn *sc, uint32_t type)
+{
+    struct sock_frame f = {.magic = SOCK_FRAME_MAGIC, .type = type};
+    for (int i = 0; i < sc->nstreams; i++) {
+        struct sock_stream *s = &sc->streams[i];
+        if (s->fd < 0 || (s->in_frame && s->hdr_done > 0))
+            continue; /* mid-frame: closing the stream will tell the peer instead */
+        ssize_t n;
+        do {
+            n = send(s->fd, &f, sizeof(f), MSG_DONTWAIT | MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+    }
+}
+
+/* Sends POISON where it can, then shuts every stream so the peer sees the break at once. */
+static void send_poison(struct sock_conn *sc)
+{
+    braid__sock_send_control(sc, SOCK_FRAME_POISON);
+    for (int i = 0; i < sc->nstreams; i++)
+        if (sc->streams[i].fd >= 0)
+            shutdown(sc->streams[i].fd, SHUT_RDWR);
+    sc->poison_sent = 1;
+    BRAID_INFO(NET, "socket: comm broken, told %s (channel %d)", sc->peer_desc, sc->conn->channel);
+}
+
+/* Reads the control frames a receiver sends back to its sender (BYE, POISON) or its close. */
+static void check_peer(struct sock_conn *sc)
+{
+    for (int i = 0; i < sc->nstreams && !sc->peer_gone; i++) {
+        struct sock_frame f;
+        ssize_t n = recv(sc->streams[i].fd, &f, sizeof(f), MSG_DONTWAIT | MSG_PEEK);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
+        if (n <= 0) {
+            peer_lost(sc, n < 0 ? errno : 0);
+        } else if ((size_t)n == sizeof(f)) {
+            recv(sc->streams[i].fd, &f, sizeof(f), MSG_DONTWAIT);
+            if (f.magic == SOCK_FRAME_MAGIC && f.type == SOCK_FRAME_POISON)
+                peer_gone(sc, SOCK_GONE_POISON,
+                          "socket: %s failed and broke the comm (channel %d); see its error",
+                          sc->peer_desc, sc->conn->channel);
+            else
+                peer_gone(
+                    sc, 0,
+                    "socket: %s closed its end of the connection (channel %d) while "
+                    "this rank still sends: the ranks called different collectives or that rank "
+                    "destroyed its comm early",
+                    sc->peer_desc, sc->conn->channel);
+        }
+    }
+}
+
+/* Starts stream i's next frame among slots [s->seq, head); 0 when it carries none yet. */
+static int next_frame(struct sock_conn *sc, int i, uint64_t head)
+{
+    struct sock_stream *s = &sc->streams[i];
+    struct braid_conn *conn = sc->conn;
+    for (; s->seq < head; s->seq++) {
+        uint32_t size = (uint32_t)conn->fifo->sizes[s->seq % conn->nslots], off, len;
+        if (!braid__stripe_part(s->seq, size, sc->nstreams, i, &off, &len))
+            continue;
+        s->hdr = (struct sock_frame){.magic = SOCK_FRAME_MAGIC,
+                                     .type = SOCK_FRAME_DATA,
+                                     .seq = s->seq,
+                                     .total = size,
+                                     .offset = off,
+                                     .len = len};
+        s->hdr_done = s->body_done = 0;
+        s->in_frame = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Moves the part of a send that n bytes completed; returns whether the frame is done. */
+static int sent_bytes(struct sock_stream *s, size_t n)
+{
+    size_t h = sizeof(s->hdr) - s->hdr_done;
+    if (n < h) {
+        s->hdr_done += n;
+        return 0;
+    }
+    s->hdr_done = sizeof(s->hdr);
+    s->body_done += n - h;
+    return s->body_done == s->hdr.len;
+}
+
+/* Sends what stream i can without blocking; returns > 0 if it moved bytes, < 0 on error. */
+static int stream_send(struct sock_conn *sc, int i, uint64_t head)
+{
+    struct sock_stream *s = &sc->streams[i];
+    struct braid_conn *conn = sc->conn;
+    int moved = 0;
+    for (;;) {
+        if (!s->in_frame && !next_frame(sc, i, head))
+            return moved;
+        struct iovec iov[2];
+        int niov = 0;
+        if (s->hdr_done < sizeof(s->hdr))
+            iov[niov++] =
+                (struct iovec){(char *)&s->hdr + s->hdr_done, sizeof(s->hdr) - s->hdr_done};
+        char *slot = conn->slots + (s->seq % conn->nslots) * conn->slot_bytes;
+        if (s->body_done < s->hdr.len)
+            iov[niov++] =
+                (struct iovec){slot + s->hdr.offset + s->body_done, s->hdr.len - s->body_done};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
+        ssize_t n = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return moved;
+        if (n < 0) {
+            int err = errno;
+            check_peer(sc); /* a POISON frame from the peer explains the error better */
+            peer_lost(sc, err);
+            return -1;
+        }
+        moved = 1;
+        if (sent_bytes(s, (size_t)n)) {
+            s->in_frame = 0;
+            sc->slot_done[s->seq % conn->nslots]++;
+            s->seq++;
+        }
+    }
+}
+
+/* Publishes tail past every slot whose parts are all on the wire. */
+static int advance_tail(struct sock_conn *sc, uint64_t head)
+{
+    struct braid_conn *conn = sc->conn;
+    uint64_t start = sc->count;
+    while (sc->count < head) {
+        uint32_t idx = (uint32_t)(sc->count % conn->nslots);
+        int parts = braid__stripe_parts((uint32_t)conn->fifo->sizes[idx], sc->nstreams);
+        if ((int)sc->slot_done[idx] < parts)
+            break;
+        sc->slot_done[idx] = 0;
+        sc->count++;
+    }
+    if (sc->count == start)
+        return 0;
+    atomic_store_explicit(&conn->fifo->tail, sc->count, memory_order_release);
+    return 1;
+}
+
+int braid__sock_send_progress(struct braid_proxy_item *item)
+{
+    struct sock_conn *sc = (struct sock_conn *)item;
+    struct braid_conn *conn = sc->conn;
+    if (sc->poison_sent || atomic_load_explicit(&conn->failed, memory_order_relaxed))
+        return 0;
+    if (atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed)) {
+        send_poison(sc);
+        return 1;
+    }
+    uint64_t now = braid__now_ns();
+    if (atomic_exchange_explicit(&item->events, 0, memory_order_relaxed) ||
+        now - sc->last_check_ns > SOCK_CHECK_NS) {
+        sc->last_check_ns = now;
+        check_peer(sc);
+    }
+    uint64_t head = atomic_load_explicit(&conn->fifo->head, memory_order_acquire);
+    if (sc->peer_gone) {
+        if (head > sc->count || sc->peer_gone == SOCK_GONE_POISON)
+            publish_gone(sc);
+        return 0;
+    }
+    int work = 0;
+    for (int i = 0; i < sc->nstreams; i++) {
+        int r = stream_send(sc, i, head);
+        if (r < 0) {
+            publish_gone(sc);
+            return 1;
+        }
+        work |= r;
+    }
+    return advance_tail(sc, head) | work;
+}
+
+/* Checks a complete header; returns 1 for a data frame to read, 0 otherwise. */
+static int accept_header(struct sock_conn *sc, struct sock_stream *s)
+{
+    struct braid_conn *conn = sc->conn;
+    const struct sock_frame *h = &s->hdr;
+    s->hdr_done = 0;
+    if (h->magic == SOCK_FRAME_MAGIC && h->type == SOCK_FRAME_BYE) {
+        s->bye = 1;
+        int all = 1;
+        for (int i = 0; i < sc->nstreams; i++)
+            all &= sc->streams[i].bye;
+        if (all)
+            peer_gone(sc, SOCK_GONE_BYE,
+                      "socket: %s closed its connector (channel %d) while this rank "
+                      "waits for its data: the ranks called different collectives or that rank "
+                      "destroyed its comm early",
+                      sc->peer_desc, conn->channel);
+        return 0;
+    }
+    if (h->magic == SOCK_FRAME_MAGIC && h->type == SOCK_FRAME_POISON) {
+        s->bye = 1;
+        peer_gone(sc, SOCK_GONE_POISON,
+                  "socket: %s failed and broke the comm (channel %d); see its error", sc->peer_desc,
+                  conn->channel);
+        return 0;
+    }
+    if (h->magic != SOCK_FRAME_MAGIC || h->type != SOCK_FRAME_DATA || h->seq < sc->count ||
+        h->total > conn->slot_bytes || h->len > h->total || h->offset > h->total - h->len) {
+        s->bye = 1;
+        braid__sock_fail(sc,
+                         "socket: %s sent a malformed frame (type %u, slot %llu, %u bytes "
+                         "at %u of %u) on channel %d: a different braid version or not a braid "
+                         "peer",
+                         sc->peer_desc, h->type, (unsigned long long)h->seq, h->len, h->offset,
+                         h->total, conn->channel);
+        return 0;
+    }
+    s->hdr_done = sizeof(s->hdr);
+    return 1;
+}
+
+/* Claims the frame's slot (first part to arrive) and checks the parts agree on its size. */
+static int claim_slot(struct sock_conn *sc, struct sock_stream *s)
+{
+    uint32_t idx = (uint32_t)(s->hdr.seq % sc->conn->nslots);
+    if (sc->slot_seq[idx] != s->hdr.seq) {
+        sc->slot_seq[idx] = s->hdr.seq;
+        sc->slot_done[idx] = 0;
+        sc->slot_total[idx] = s->hdr.total;
+    }
+    if (sc->slot_total[idx] == s->hdr.total &&
+        sc->slot_done[idx] + s->hdr.len - s->body_done <= s->hdr.total)
+        return 1;
+    s->bye = 1;
+    braid__sock_fail(sc, "socket: %s sent inconsistent parts for slot %llu on channel %d",
+                     sc->peer_desc, (unsigned long long)s->hdr.seq, sc->conn->channel);
+    return 0;
+}
+
+/* recv() with the transport's handling of EOF and errors; > 0 bytes, 0 would block, < 0 lost. */
+static ssize_t recv_some(struct sock_conn *sc, struct sock_stream *s, void *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = recv(s->fd, buf, len, MSG_DONTWAIT);
+        if (n > 0)
+            return n;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        s->bye = 1;
+        peer_lost(sc, n < 0 ? errno : 0);
+        return -1;
+    }
+}
+
+/* Reads what stream i can without blocking; returns whether it moved bytes. */
+static int stream_recv(struct sock_conn *sc, struct sock_stream *s, uint64_t tail)
+{
+    struct braid_conn *conn = sc->conn;
+    int moved = 0;
+    while (!s->bye) {
+        if (s->hdr_done < sizeof(s->hdr)) {
+            ssize_t n =
+                recv_some(sc, s, (char *)&s->hdr + s->hdr_done, sizeof(s->hdr) - s->hdr_done);
+            if (n <= 0)
+                return moved;
+            moved = 1;
+            s->hdr_done += (size_t)n;
+            if (s->hdr_done < sizeof(s->hdr) || !accept_header(sc, s))
+                continue;
+        }
+        if (s->hdr.seq - tail >= conn->nslots)
+            return moved; /* no free slot yet: the executor's notify wakes the proxy */
+        if (s->body_done == 0 && !claim_slot(sc, s))
+            return moved;
+        uint32_t idx = (uint32_t)(s->hdr.seq % conn->nslots);
+        if (s->body_done < s->hdr.len) {
+            char *dst = conn->slots + idx * conn->slot_bytes + s->hdr.offset + s->body_done;
+            ssize_t n = recv_some(sc, s, dst, s->hdr.len - s->body_done);
+            if (n <= 0)
+                return moved;
+            moved = 1;
+            s->body_done += (size_t)n;
+            if (s->body_done < s->hdr.len)
+                continue;
+        }
+        sc->slot_done[idx] += s->hdr.len;
+        s->hdr_done = s->body_done = 0;
+        moved = 1;
+    }
+    return moved;
+}
+
+/* Publishes head past every complete slot, in order. */
+static int advance_head(struct sock_conn *sc)
+{
+    struct braid_conn *conn = sc->conn;
+    uint64_t start = sc->count;
+    for (;;) {
+        uint32_t idx = (uint32_t)(sc->count % conn->nslots);
+        if (sc->slot_seq[idx] != sc->count || sc->slot_done[idx] != sc->slot_total[idx])
+            break;
+        conn->fifo->sizes[idx] = sc->slot_total[idx];
+        sc->count++;
+    }
+    if (sc->count == start)
+        return 0;
+    atomic_store_explicit(&conn->fifo->head, sc->count, memory_order_release);
+    return 1;
+}
+
+int braid__sock_recv_progress(struct braid_proxy_item *item)
+{
+    struct sock_conn *sc = (struct sock_conn *)item;
+    struct braid_conn *conn = sc->conn;
+    if (sc->poison_sent || atomic_load_explicit(&conn->failed, memory_order_relaxed))
+        return 0;
+    if (atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed)) {
+        send_poison(sc);
+        return 1;
+    }
+    atomic_store_explicit(&item->events, 0, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&conn->fifo->tail, memory_order_acquire);
+    int work = 0;
+    for (int i = 0; i < sc->nstreams; i++)
+        work |= stream_recv(sc, &sc->streams[i], tail);
+    work |= advance_head(sc);
+    /* The executor has consumed every slot that arrived: now the loss matters. */
+    if (sc->peer_gone && atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) == sc->count)
+        publish_gone(sc);
+    return work;
+}
