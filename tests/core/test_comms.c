@@ -7,6 +7,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "braid.h"
@@ -266,6 +270,58 @@ START_TEST(finalize_then_destroy)
 }
 END_TEST
 
+/* A free TCP port on loopback (a race with other programs is possible but harmless here). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    bind(fd, (struct sockaddr *)&a, sizeof(a));
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* braid_comm_init_env: no unique id; BRAID_ROOT, BRAID_RANK and BRAID_NRANKS as a launcher
+ * would set them, rank 0 listening at the root address. */
+START_TEST(init_from_environment)
+{
+    enum { N = 3 };
+    char root[64];
+    snprintf(root, sizeof(root), "127.0.0.1:%d", free_port());
+    setenv("BRAID_ROOT", root, 1);
+    setenv("BRAID_SECRET", "test-job-42", 1);
+    setenv("BRAID_NRANKS", "3", 1);
+    pid_t pids[N];
+    for (int r = 0; r < N; r++) {
+        if ((pids[r] = fork()) == 0) {
+            char rank[8];
+            snprintf(rank, sizeof(rank), "%d", r);
+            setenv("BRAID_RANK", rank, 1);
+            braid_comm_t comm;
+            if (braid_comm_init_env(&comm, NULL) != BRAID_SUCCESS) {
+                fprintf(stderr, "init_env rank %d: %s\n", r, braid_last_error(NULL));
+                _exit(1);
+            }
+            int failures = check_rank_sum(comm, sum_to(N));
+            int got;
+            braid_comm_user_rank(comm, &got);
+            braid_comm_destroy(comm);
+            _exit(failures || got != r);
+        }
+    }
+    for (int r = 0; r < N; r++) {
+        int status;
+        waitpid(pids[r], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rank %d failed", r);
+    }
+    unsetenv("BRAID_RANK");
+    unsetenv("BRAID_NRANKS");
+    ck_assert_int_eq(braid_comm_init_env(&(braid_comm_t){NULL}, NULL), BRAID_ERR_INVALID_USAGE);
+    ck_assert(strstr(braid_last_error(NULL), "BRAID_RANK") != NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("comms");
@@ -279,6 +335,7 @@ static Suite *suite(void)
     tcase_add_test(tc, nonblocking_init);
     tcase_add_test(tc, abort_unblocks);
     tcase_add_test(tc, finalize_then_destroy);
+    tcase_add_test(tc, init_from_environment);
     suite_add_tcase(s, tc);
     return s;
 }
