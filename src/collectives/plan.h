@@ -80,7 +80,7 @@ struct braid_ref {
 };
 
 #define BRAID_STEP_REDUCE 0x1u
-#define BRAID_STEP_FINAL 0x2u
+#define BRAID_STEP_FINAL  0x2u
 
 struct braid_step {
     uint32_t flags; /* BRAID_STEP_* */
@@ -105,8 +105,8 @@ struct braid_plan {
     int rank;
     int root; /* broadcast/reduce root; the peer for send/recv; -1 otherwise */
     int nchannels;
-    int npieces;    /* pieces per block per channel per iteration */
-    int in_blocks;  /* see the table above */
+    int npieces;   /* pieces per block per channel per iteration */
+    int in_blocks; /* see the table above */
     int out_blocks;
     /* 1 if the plan is also right when input and output alias as the collective's in-place
      * form says; 0 makes the executor stage the input in scratch memory first. */
