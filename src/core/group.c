@@ -29,6 +29,15 @@ static _Thread_local struct {
     int cap;
 } group;
 
+/* The queue outlives groups (it is reused); a thread-exit destructor frees it. */
+static pthread_key_t group_key;
+static pthread_once_t group_key_once = PTHREAD_ONCE_INIT;
+
+static void group_key_create(void)
+{
+    pthread_key_create(&group_key, free);
+}
+
 braid_result_t braid__enqueue(const struct braid_call *call)
 {
     if (group.depth > 0) {
@@ -39,6 +48,8 @@ braid_result_t braid__enqueue(const struct braid_call *call)
                 return braid__err(BRAID_ERR_NO_MEMORY, "group: out of memory");
             group.calls = grown;
             group.cap = cap;
+            pthread_once(&group_key_once, group_key_create);
+            pthread_setspecific(group_key, grown);
         }
         group.calls[group.ncalls++] = *call;
         return BRAID_SUCCESS;
@@ -78,6 +89,7 @@ braid_result_t braid_group_end(void)
         free(group.calls);
         group.calls = NULL;
         group.cap = 0;
+        pthread_setspecific(group_key, NULL);
     }
     return res;
 }
@@ -267,15 +279,13 @@ static int peer_dead(const struct braid_exec_op *op)
     return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
-/* Whether the connector the op waits on was poisoned by the peer's failure. */
-static int peer_failed(const struct braid_exec_op *op)
+/* The connector the op last waited on, if any. */
+static struct braid_conn *waited_conn(const struct braid_exec_op *op)
 {
     if (op->wait_channel < 0)
-        return 0;
-    struct braid_conn *conn =
-        *braid__conn_slot(op->comm, op->wait_send ? BRAID_CONN_SEND : BRAID_CONN_RECV,
-                          op->wait_channel, op->wait_peer);
-    return conn && conn->fifo && atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed);
+        return NULL;
+    return *braid__conn_slot(op->comm, op->wait_send ? BRAID_CONN_SEND : BRAID_CONN_RECV,
+                             op->wait_channel, op->wait_peer);
 }
 
 /* Checks abort, liveness and timeout for an op that made no progress. */
@@ -293,21 +303,18 @@ static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_li
                           braid__coll_name(op->coll), comm->rank, op->wait_peer,
                           comm->peers[op->wait_peer].pid, comm->peers[op->wait_peer].hostname,
                           wait_text(op, wait, sizeof(wait)));
-    struct braid_conn *conn =
-        op->wait_channel < 0
-            ? NULL
-            : *braid__conn_slot(comm, op->wait_send ? BRAID_CONN_SEND : BRAID_CONN_RECV,
-                                op->wait_channel, op->wait_peer);
+    const struct braid_peer_info *peer = op->wait_channel < 0 ? NULL : &comm->peers[op->wait_peer];
+    struct braid_conn *conn = waited_conn(op);
     if (conn && atomic_load_explicit(&conn->failed, memory_order_acquire))
         return braid__err(BRAID_ERR_REMOTE, "%s on rank %d: %s", braid__coll_name(op->coll),
                           comm->rank, conn->error);
-    if (peer_failed(op))
+    /* The peer poisons its connectors when its comm breaks: fail now, not at the timeout. */
+    if (conn && conn->fifo && atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed))
         return braid__err(BRAID_ERR_REMOTE,
-                          "%s on rank %d: rank %d (%s pid %d) failed and "
-                          "broke the comm (%s); see that rank's error",
-                          braid__coll_name(op->coll), comm->rank, op->wait_peer,
-                          comm->peers[op->wait_peer].hostname, comm->peers[op->wait_peer].pid,
-                          wait_text(op, wait, sizeof(wait)));
+                          "%s on rank %d: rank %d (pid %d on %s) failed and broke the comm (%s); "
+                          "see that rank's error",
+                          braid__coll_name(op->coll), comm->rank, op->wait_peer, peer->pid,
+                          peer->hostname, wait_text(op, wait, sizeof(wait)));
     if (op->last_progress_ns == 0 || op->steps_done != op->watched_steps) {
         op->watched_steps = op->steps_done;
         op->last_progress_ns = now;

@@ -15,23 +15,46 @@
 #include "core/params.h"
 
 static const struct braid_topo_probe *const probes[] = {
-    &braid__probe_sysfs,
-    &braid__probe_cuda,
-    &braid__probe_verbs,
-    &braid__probe_netdev,
+    &braid__probe_hwloc, /* replaces sysfs when libhwloc loads */
+    &braid__probe_sysfs, &braid__probe_cuda, &braid__probe_verbs, &braid__probe_netdev,
 };
+
+/* Runs one probe unless an earlier one replaced it; *skip is what this probe replaces. */
+static braid_result_t run_probe(struct braid_topo *topo, const struct braid_topo_probe *p,
+                                const struct braid_topo_probe **skip, const char **by)
+{
+    if (p == *skip) {
+        BRAID_INFO(TOPO, "probe %s: skipped: probe %s gave the CPUs, NUMA nodes and PCIe tree",
+                   p->name, *by);
+        return BRAID_SUCCESS;
+    }
+    int before = topo->nnodes;
+    BRAID_CHECK(p->run(topo, 0));
+    BRAID_TRACE(TOPO, "probe %s: %d nodes so far", p->name, topo->nnodes);
+    if (p->replaces && topo->nnodes > before) {
+        *skip = p->replaces;
+        *by = p->name;
+    }
+    return BRAID_SUCCESS;
+}
 
 braid_result_t braid__topo_probe(struct braid_topo **out)
 {
+    return braid__topo_probe_table(probes, sizeof(probes) / sizeof(probes[0]), out);
+}
+
+braid_result_t braid__topo_probe_table(const struct braid_topo_probe *const *table, size_t n,
+                                       struct braid_topo **out)
+{
     struct braid_topo *topo;
+    const struct braid_topo_probe *skip = NULL;
+    const char *by = NULL;
     BRAID_CHECK(braid__topo_create(&topo));
     braid_result_t res = braid__topo_host_ensure(topo, 0);
     if (res >= 0)
         res = braid__topo_strset(&topo->hosts[0].name, braid__hostname());
-    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]) && res >= 0; i++) {
-        res = probes[i]->run(topo, 0);
-        BRAID_TRACE(TOPO, "probe %s: %d nodes so far", probes[i]->name, topo->nnodes);
-    }
+    for (size_t i = 0; i < n && res >= 0; i++)
+        res = run_probe(topo, table[i], &skip, &by);
     if (res >= 0)
         res = braid__topo_finish(topo);
     if (res < 0) {

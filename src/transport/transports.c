@@ -40,7 +40,10 @@ braid_result_t braid__transport_select(const struct braid_peer_info *self,
                               forced, peer->rank, peer->hostname, self->hostname);
         BRAID_INFO(NET, "rank %d (%s pid %d): transport %s (%s)", peer->rank, peer->hostname,
                    peer->pid, t->name,
-                   forced ? "BRAID_TRANSPORT" : "same host: first transport that can connect");
+                   forced ? "BRAID_TRANSPORT"
+                   : self->host_hash == peer->host_hash
+                       ? "same host: first transport that can connect"
+                       : "other host: first transport that can connect");
         *out = t;
         return BRAID_SUCCESS;
     }

@@ -1,7 +1,7 @@
 /*
  * Topology unit tests: the reference systems (counts, path types, bandwidths, NIC affinity,
  * rails), dump/load identity, malformed files, partial files completed by probing, the probe of
- * this machine, settings, serialization and merging of hosts.
+ * this machine (hwloc and sysfs alike), settings, serialization and merging of hosts.
  *
  * Usage: test_topo [exhaustive]. The default suite runs in a few seconds; `exhaustive` adds the
  * full path matrix of the 1152-GPU cluster and every truncation point of a reference file.
@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "topology/topo.h"
+#include "topology/topo_probe.h"
 
 #ifndef BRAID_TOPO_DIR
 #define BRAID_TOPO_DIR "topologies"
@@ -467,6 +468,181 @@ START_TEST(probe_this_machine)
 }
 END_TEST
 
+/* ---- the hwloc probe against the sysfs one ---- */
+
+/* braid's probe table; without its first entry, the probes of a host without hwloc. */
+static const struct braid_topo_probe *const with_hwloc[] = {
+    &braid__probe_hwloc, &braid__probe_sysfs, &braid__probe_cuda, &braid__probe_verbs,
+    &braid__probe_netdev};
+
+/* The hwloc probe pointed at a library that does not exist, as on a host without hwloc. */
+static braid_result_t missing_hwloc_run(struct braid_topo *topo, int host)
+{
+    return braid__probe_hwloc_lib(topo, host, "libhwloc-braid-test-missing.so.15");
+}
+
+static const struct braid_topo_probe missing_hwloc = {
+    .name = "hwloc-missing",
+    .run = missing_hwloc_run,
+    .replaces = &braid__probe_sysfs,
+};
+
+static struct braid_topo *probe_table(const struct braid_topo_probe *const *table, size_t n)
+{
+    struct braid_topo *t = NULL;
+    ck_assert_msg(braid__topo_probe_table(table, n, &t) == 0, "%s", braid__err_text());
+    return t;
+}
+
+/* 1 when libhwloc loads here: the hwloc probe alone adds the CPUs. */
+static int hwloc_available(void)
+{
+    const struct braid_topo_probe *const alone[] = {&braid__probe_hwloc};
+    struct braid_topo *t = probe_table(alone, 1);
+    int ok = t->ntype[BRAID_TOPO_CPU] > 0;
+    braid__topo_free(t);
+    if (!ok)
+        fprintf(stderr, "note: libhwloc.so.15 is not loadable here; hwloc checks skipped\n");
+    return ok;
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Every node of `type` in a has a twin in b: CPUs by NUMA id (same cores and identity),
+ * devices and switches by bus id (NICs without one by name) below a CPU of the same NUMA id. */
+static void same_nodes(const struct braid_topo *a, const struct braid_topo *b, int type)
+{
+    ck_assert_int_eq(a->ntype[type], b->ntype[type]);
+    for (int k = 0; k < a->ntype[type]; k++) {
+        const struct braid_topo_node *x = &a->nodes[a->by_type[type][k]];
+        int j = -1;
+        if (type == BRAID_TOPO_CPU)
+            j = braid__topo_find_cpu(b, 0, x->numa);
+        else if (x->busid)
+            j = braid__topo_find_busid(b, type, 0, x->busid);
+        for (int i = 0; j < 0 && !x->busid && i < b->nnodes; i++)
+            if (b->nodes[i].type == type && same_str(b->nodes[i].name, x->name))
+                j = i;
+        ck_assert_msg(j >= 0, "%s %s numa %d: only one probe sees it", braid__topo_node_name(type),
+                      x->busid ? x->busid : "", x->numa);
+        const struct braid_topo_node *y = &b->nodes[j];
+        ck_assert(same_str(x->affinity, y->affinity) && same_str(x->arch, y->arch));
+        ck_assert(same_str(x->cpu_vendor, y->cpu_vendor) && x->model == y->model);
+        ck_assert_int_eq(x->pci_class, y->pci_class);
+        ck_assert_int_eq(x->link_width, y->link_width);
+        ck_assert_int_eq(x->parent < 0, y->parent < 0);
+        if (x->parent >= 0)
+            ck_assert_int_eq(a->nodes[x->parent].type, b->nodes[y->parent].type);
+    }
+}
+
+START_TEST(probe_hwloc_vs_sysfs)
+{
+    if (!hwloc_available())
+        return;
+    struct braid_topo *h = probe_table(with_hwloc, 5), *s = probe_table(with_hwloc + 1, 4);
+    for (int type = 0; type < BRAID_TOPO_NODE_TYPES; type++)
+        same_nodes(h, s, type);
+    ck_assert_int_eq(h->nnodes, s->nnodes);
+    roundtrip(h, "probed with hwloc");
+    braid__topo_free(s);
+    braid__topo_free(h);
+}
+END_TEST
+
+START_TEST(probe_hwloc_missing)
+{
+    /* No libhwloc: the hwloc probe adds nothing, sysfs gives the same system as on its own. */
+    const struct braid_topo_probe *const table[] = {&missing_hwloc, &braid__probe_sysfs,
+                                                    &braid__probe_cuda, &braid__probe_verbs,
+                                                    &braid__probe_netdev};
+    struct braid_topo *m = probe_table(table, 5), *s = probe_table(with_hwloc + 1, 4);
+    ck_assert_int_ge(m->ntype[BRAID_TOPO_CPU], 1);
+    for (int type = 0; type < BRAID_TOPO_NODE_TYPES; type++)
+        same_nodes(m, s, type);
+    roundtrip(m, "probed without hwloc");
+    braid__topo_free(s);
+    braid__topo_free(m);
+}
+END_TEST
+
+/* An hwloc 2 export of another machine: two sockets, a PCIe switch on the second above a GPU
+ * and a NIC (root port 80:01.0, switch up 81:00.0, down 82:00.0 and 82:01.0). */
+static const char *hwloc_xml =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE topology SYSTEM \"hwloc2.dtd\">\n"
+    "<topology version=\"2.0\">\n"
+    "<object type=\"Machine\" os_index=\"0\" cpuset=\"0x3\" complete_cpuset=\"0x3\" "
+    "allowed_cpuset=\"0x3\" nodeset=\"0x3\" complete_nodeset=\"0x3\" allowed_nodeset=\"0x3\">\n"
+    "<info name=\"Architecture\" value=\"x86_64\"/>\n"
+    "<object type=\"Package\" os_index=\"0\" cpuset=\"0x1\" complete_cpuset=\"0x1\" "
+    "nodeset=\"0x1\" complete_nodeset=\"0x1\">\n"
+    "<info name=\"CPUVendor\" value=\"GenuineIntel\"/><info name=\"CPUModelNumber\" value=\"143\"/>"
+    "<object type=\"NUMANode\" os_index=\"0\" cpuset=\"0x1\" complete_cpuset=\"0x1\" "
+    "nodeset=\"0x1\" complete_nodeset=\"0x1\" local_memory=\"1073741824\"/>\n"
+    "<object type=\"PU\" os_index=\"0\" cpuset=\"0x1\" complete_cpuset=\"0x1\" nodeset=\"0x1\" "
+    "complete_nodeset=\"0x1\"/></object>\n"
+    "<object type=\"Package\" os_index=\"1\" cpuset=\"0x2\" complete_cpuset=\"0x2\" "
+    "nodeset=\"0x2\" complete_nodeset=\"0x2\">\n"
+    "<info name=\"CPUVendor\" value=\"GenuineIntel\"/><info name=\"CPUModelNumber\" value=\"143\"/>"
+    "<object type=\"NUMANode\" os_index=\"1\" cpuset=\"0x2\" complete_cpuset=\"0x2\" "
+    "nodeset=\"0x2\" complete_nodeset=\"0x2\" local_memory=\"1073741824\"/>\n"
+    "<object type=\"PU\" os_index=\"1\" cpuset=\"0x2\" complete_cpuset=\"0x2\" nodeset=\"0x2\" "
+    "complete_nodeset=\"0x2\"/>\n"
+    "<object type=\"Bridge\" bridge_type=\"0-1\" depth=\"0\" bridge_pci=\"0000:[80-85]\">\n"
+    "<object type=\"Bridge\" bridge_type=\"1-1\" depth=\"1\" bridge_pci=\"0000:[81-85]\" "
+    "pci_busid=\"0000:80:01.0\" pci_type=\"0604 [8086:0001] [0000:0000] 00\" "
+    "pci_link_speed=\"63.0\">\n"
+    "<object type=\"Bridge\" bridge_type=\"1-1\" depth=\"2\" bridge_pci=\"0000:[82-85]\" "
+    "pci_busid=\"0000:81:00.0\" pci_type=\"0604 [1000:c030] [0000:0000] 00\" "
+    "pci_link_speed=\"31.5\">\n"
+    "<object type=\"Bridge\" bridge_type=\"1-1\" depth=\"3\" bridge_pci=\"0000:[83-83]\" "
+    "pci_busid=\"0000:82:00.0\" pci_type=\"0604 [1000:c030] [0000:0000] 00\" "
+    "pci_link_speed=\"31.5\">\n"
+    "<object type=\"PCIDev\" pci_busid=\"0000:83:00.0\" pci_type=\"0302 [10de:2330] "
+    "[10de:16c1] a1\" pci_link_speed=\"63.0\"/></object>\n"
+    "<object type=\"Bridge\" bridge_type=\"1-1\" depth=\"3\" bridge_pci=\"0000:[84-84]\" "
+    "pci_busid=\"0000:82:01.0\" pci_type=\"0604 [1000:c030] [0000:0000] 00\" "
+    "pci_link_speed=\"31.5\">\n"
+    "<object type=\"PCIDev\" pci_busid=\"0000:84:00.0\" pci_type=\"0207 [15b3:1021] "
+    "[15b3:0041] 00\" pci_link_speed=\"63.0\"/></object>\n"
+    "</object></object></object></object></object></topology>\n";
+
+START_TEST(probe_hwloc_xmlfile)
+{
+    if (!hwloc_available())
+        return;
+    char path[] = "/tmp/braid-hwloc-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    ck_assert(write(fd, hwloc_xml, strlen(hwloc_xml)) == (ssize_t)strlen(hwloc_xml));
+    close(fd);
+    setenv("HWLOC_XMLFILE", path, 1);
+    const struct braid_topo_probe *const alone[] = {&braid__probe_hwloc};
+    struct braid_topo *t = probe_table(alone, 1);
+    unsetenv("HWLOC_XMLFILE");
+    unlink(path);
+    ck_assert_int_eq(t->ntype[BRAID_TOPO_CPU], 2);
+    const struct braid_topo_node *c1 = &t->nodes[braid__topo_find_cpu(t, 0, 1)];
+    ck_assert_str_eq(c1->affinity, "2"); /* as sysfs writes CPU 1 of 2 possible */
+    ck_assert_str_eq(c1->cpu_vendor, "GenuineIntel");
+    ck_assert_int_eq(c1->model, 143);
+    /* One switch (its upstream port), below the second socket; the root port is the CPU's. */
+    ck_assert_int_eq(t->ntype[BRAID_TOPO_PCI], 1);
+    int sw = braid__topo_find_busid(t, BRAID_TOPO_PCI, 0, "0000:81:00.0");
+    ck_assert_int_ge(sw, 0);
+    ck_assert_int_eq(t->nodes[sw].parent, braid__topo_find_cpu(t, 0, 1));
+    ck_assert_int_eq(t->nodes[sw].pci_class, 0x060400);
+    ck_assert_int_eq(t->nodes[sw].vendor, 0x1000);
+    /* Not this machine: the link is sized by hwloc's own bandwidth. */
+    ck_assert(t->nodes[sw].nlinks == 1 && t->nodes[sw].links[0].bw == 31.5f);
+    roundtrip(t, "hwloc xml");
+    braid__topo_free(t);
+}
+END_TEST
+
 START_TEST(local_settings)
 {
     char file[600];
@@ -622,6 +798,9 @@ static Suite *topo_suite(void)
     tcase_add_test(tc, large_file);
     tcase_add_test(tc, partial_file);
     tcase_add_test(tc, probe_this_machine);
+    tcase_add_test(tc, probe_hwloc_vs_sysfs);
+    tcase_add_test(tc, probe_hwloc_missing);
+    tcase_add_test(tc, probe_hwloc_xmlfile);
     tcase_add_test(tc, local_settings);
     tcase_add_test(tc, p2p_level);
     tcase_add_test(tc, serialize);
