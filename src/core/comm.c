@@ -149,6 +149,7 @@ static const char *shared_diff(const struct braid_shared_settings *a,
     DIFF(algo, "BRAID_ALGO");
     DIFF(tree_max_bytes, "BRAID_TREE_MAX_BYTES");
     DIFF(oneshot_max_bytes, "BRAID_ONESHOT_MAX_BYTES");
+    DIFF(slot_size_chosen, "BRAID_SLOT_SIZE (set on some ranks only)");
 #undef DIFF
     return NULL;
 }
@@ -164,6 +165,23 @@ static void choose_spin(struct braid_comm *comm)
     comm->spin_ns = local > cores ? 0 : 20000;
     BRAID_INFO(INIT, "%d rank(s) on this host, %d core(s): %s before yielding", local, cores,
                comm->spin_ns ? "spin 20 us" : "no spinning (oversubscribed)");
+}
+
+/* Network peers move data through a proxy per slot: bigger slots amortise the per-slot
+ * system calls. Every rank sees the same hosts, so every rank makes the same choice. */
+#define BRAID_NET_SLOT_SIZE (512 << 10)
+
+static void choose_slot_size(struct braid_comm *comm)
+{
+    if (comm->settings.shared.slot_size_chosen)
+        return;
+    for (int r = 0; r < comm->nranks; r++)
+        if (comm->peers[r].host_hash != comm->peers[comm->rank].host_hash) {
+            comm->settings.shared.slot_size = BRAID_NET_SLOT_SIZE;
+            BRAID_INFO(INIT, "ranks on several hosts: slot size %d bytes (set BRAID_SLOT_SIZE "
+                       "to choose)", BRAID_NET_SLOT_SIZE);
+            return;
+        }
 }
 
 braid_result_t braid__comm_check_peers(struct braid_comm *comm)
@@ -188,6 +206,7 @@ braid_result_t braid__comm_check_peers(struct braid_comm *comm)
                               "the same way on every rank (environment or config)",
                               what, va, comm->rank, vb, r);
     }
+    choose_slot_size(comm);
     return BRAID_SUCCESS;
 }
 

@@ -19,6 +19,7 @@ struct braid_shared_settings {
     int32_t algo; /* -1: chosen per call */
     int32_t tree_max_bytes;
     int32_t oneshot_max_bytes;
+    int32_t slot_size_chosen; /* 1 if the slot size was set, 0 if braid may pick it */
 };
 
 struct braid_peer_info {

@@ -115,6 +115,9 @@ braid_result_t braid__settings_resolve(const braid_config_t *config,
     out->shared.oneshot_max_bytes = (int32_t)value;
     /* Slots hold whole elements of every dtype: keep them a multiple of 8 bytes. */
     out->shared.slot_size &= ~7;
+    out->shared.slot_size_chosen = config->slot_size != BRAID_CONFIG_UNSET ||
+                                   getenv("BRAID_SLOT_SIZE") != NULL ||
+                                   (in && in->shared.slot_size_chosen);
     const char *name = config->name ? config->name : braid__param_str("BRAID_COMM_NAME");
     if (!name && in)
         name = in->name;

@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include "braid.h"
+#include "harness.h"
 
 enum { NRANKS = 4, VICTIM = 2, TIMEOUT_MS = 10000 };
 
-static int rank_main(braid_unique_id_t id, int rank)
+static int rank_main(braid_unique_id_t id, int rank, void *unused)
 {
     braid_config_t cfg = BRAID_CONFIG_INIT;
     cfg.timeout_ms = TIMEOUT_MS;
@@ -59,15 +60,9 @@ static int segments_of(const pid_t *pids, int n)
 
 int main(void)
 {
-    braid_unique_id_t id;
-    if (braid_get_unique_id(&id) != BRAID_SUCCESS)
-        return 1;
     pid_t pids[NRANKS];
-    for (int r = 0; r < NRANKS; r++) {
-        pids[r] = fork();
-        if (pids[r] == 0)
-            _exit(rank_main(id, r));
-    }
+    if (harness_fork_ranks(NRANKS, rank_main, NULL, pids) != 0)
+        return 1;
     usleep(1500000); /* init, connect, and a few iterations */
     kill(pids[VICTIM], SIGKILL);
     time_t start = time(NULL);

@@ -10,11 +10,12 @@
 
 #include "braid.h"
 #include "core/comm.h"
+#include "harness.h"
 #include "topology/topo.h"
 
 enum { NRANKS = 3 };
 
-static int rank_main(braid_unique_id_t id, int rank)
+static int rank_main(braid_unique_id_t id, int rank, void *unused)
 {
     setenv("BRAID_HOSTID", rank < 2 ? "test-host-a" : "test-host-b", 1);
     braid_comm_t comm;
@@ -40,13 +41,9 @@ int main(void)
     close(fd);
     setenv("BRAID_TOPO_FILE", file, 1);
     setenv("BRAID_TOPO_DUMP_FILE", dump, 1);
-    braid_unique_id_t id;
-    if (braid_get_unique_id(&id) != BRAID_SUCCESS)
-        return 1;
     pid_t pids[NRANKS];
-    for (int r = 0; r < NRANKS; r++)
-        if ((pids[r] = fork()) == 0)
-            _exit(rank_main(id, r));
+    if (harness_fork_ranks(NRANKS, rank_main, NULL, pids) != 0)
+        return 1;
     int failed = 0;
     for (int r = 0; r < NRANKS; r++) {
         int status;

@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -85,14 +86,72 @@ static int run_threads(struct rank_arg *args, int nranks, int timeout_s)
     return failed;
 }
 
+static int read_id(int fd, braid_unique_id_t *id)
+{
+    size_t got = 0;
+    while (got < sizeof(*id)) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 60000) <= 0)
+            return -1;
+        ssize_t n = read(fd, (char *)id + got, sizeof(*id) - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+int harness_fork_ranks(int n, int (*child_main)(braid_unique_id_t id, int rank, void *arg),
+                       void *arg, pid_t *pids)
+{
+    int *pipes = calloc((size_t)n, sizeof(*pipes));
+    for (int r = 0; r < n; r++) {
+        int fds[2];
+        if (pipe(fds) != 0) {
+            perror("pipe");
+            exit(2);
+        }
+        fflush(NULL);
+        pids[r] = fork();
+        if (pids[r] == 0) {
+            braid_unique_id_t id;
+            close(fds[1]);
+            _exit(read_id(fds[0], &id) == 0 ? child_main(id, r, arg) : 3);
+        }
+        close(fds[0]);
+        pipes[r] = fds[1];
+    }
+    braid_unique_id_t id;
+    int ok = braid_get_unique_id(&id) == BRAID_SUCCESS;
+    if (!ok)
+        fprintf(stderr, "braid_get_unique_id failed: %s\n", braid_last_error(NULL));
+    for (int r = 0; r < n; r++) {
+        if (ok && write(pipes[r], &id, sizeof(id)) != (ssize_t)sizeof(id))
+            ok = 0;
+        close(pipes[r]);
+    }
+    free(pipes);
+    if (!ok)
+        for (int r = 0; r < n; r++) {
+            kill(pids[r], SIGKILL);
+            waitpid(pids[r], NULL, 0);
+        }
+    return ok ? 0 : -1;
+}
+
+static int proc_rank(braid_unique_id_t id, int rank, void *arg)
+{
+    struct rank_arg *a = &((struct rank_arg *)arg)[rank];
+    a->id = id;
+    return run_rank(a) ? 1 : 0;
+}
+
 static int run_procs(struct rank_arg *args, int nranks, int timeout_s)
 {
     pid_t *pids = calloc((size_t)nranks, sizeof(*pids));
-    for (int r = 0; r < nranks; r++) {
-        fflush(NULL);
-        pids[r] = fork();
-        if (pids[r] == 0)
-            _exit(run_rank(&args[r]) ? 1 : 0);
+    if (harness_fork_ranks(nranks, proc_rank, args, pids) != 0) {
+        free(pids);
+        return nranks;
     }
     int failed = 0, left = nranks;
     time_t deadline = time(NULL) + timeout_s;
@@ -133,8 +192,9 @@ int harness_run(int nranks, enum harness_mode mode, harness_fn fn, void *arg, in
                 const braid_config_t *config)
 {
     braid_unique_id_t id;
-    braid_result_t res = braid_get_unique_id(&id);
-    if (res != BRAID_SUCCESS) {
+    memset(&id, 0, sizeof(id));
+    /* Processes get their id after the fork (harness_fork_ranks); threads get it here. */
+    if (mode == HARNESS_THREADS && braid_get_unique_id(&id) != BRAID_SUCCESS) {
         fprintf(stderr, "braid_get_unique_id failed: %s\n", braid_last_error(NULL));
         return nranks;
     }

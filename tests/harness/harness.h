@@ -7,6 +7,7 @@
 #define BRAID_TEST_HARNESS_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "braid.h"
 
@@ -21,6 +22,13 @@ int harness_run(int nranks, enum harness_mode mode, harness_fn fn, void *arg, in
                 const braid_config_t *config);
 
 const char *harness_mode_name(enum harness_mode mode);
+
+/* Forks n processes, then creates a unique id and sends it to them through pipes (a process
+ * must not fork while the id's root thread may hold a lock), each child running
+ * child_main(id, rank, arg) and exiting with its result. pids gets the children. Returns 0,
+ * or -1 if the id could not be made (the children are then killed and reaped). */
+int harness_fork_ranks(int n, int (*child_main)(braid_unique_id_t id, int rank, void *arg),
+                       void *arg, pid_t *pids);
 
 /* Raises the open-file limit (many ranks in one process use many sockets). */
 void harness_raise_fd_limit(void);

@@ -8,6 +8,7 @@
 #include "perf_launch.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,37 +156,80 @@ static int wait_ranks(pid_t *pids, int n, int timeout_s)
     return rc;
 }
 
+/* Reads the unique id the parent sends after forking every rank (bounded wait). */
+static int read_id(int fd, braid_unique_id_t *id)
+{
+    size_t got = 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (got < sizeof(*id)) {
+        if (poll(&p, 1, 60000) <= 0)
+            return -1;
+        ssize_t n = read(fd, (char *)id + got, sizeof(*id) - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* The ranks are forked first and the id is created afterwards and sent through pipes: the id's
+ * root is a thread, and a process should not fork while another of its threads may hold a
+ * lock (sanitizer allocators are not fork-safe, for one). */
 static int launch_forked(const perf_args_t *a, perf_rank_main_t rank_main)
 {
-    braid_unique_id_t id;
-    braid_result_t res = braid_get_unique_id(&id);
-    pid_t parent = getpid(), *pids;
-    int rc;
+    pid_t parent = getpid();
+    pid_t *pids = calloc((size_t)a->nprocs, sizeof(*pids));
+    int *pipes = calloc((size_t)a->nprocs, sizeof(*pipes));
+    int rc = 0;
 
-    if (res != BRAID_SUCCESS)
-        return init_failed("braid_get_unique_id", -1, res);
-    pids = calloc((size_t)a->nprocs, sizeof(*pids));
-    if (pids == NULL) {
+    if (pids == NULL || pipes == NULL) {
         fprintf(stderr, "braid-perf: out of memory\n");
+        free(pids);
+        free(pipes);
         return PERF_EXIT_ERROR;
     }
     fflush(NULL); /* or buffered output would be printed once per child */
-    for (int r = 0; r < a->nprocs; r++) {
+    for (int r = 0; r < a->nprocs && rc == 0; r++) {
+        int fds[2];
+        if (pipe(fds) != 0) {
+            fprintf(stderr, "braid-perf: pipe for rank %d failed: %m\n", r);
+            rc = PERF_EXIT_ERROR;
+            break;
+        }
         pid_t pid = fork();
-        if (pid == 0)
+        if (pid == 0) {
+            braid_unique_id_t id;
+            close(fds[1]);
+            if (read_id(fds[0], &id) != 0)
+                _exit(PERF_EXIT_ERROR);
             _exit(forked_rank(a, rank_main, id, r, parent)); /* no atexit handlers of ours */
+        }
+        close(fds[0]);
+        pipes[r] = fds[1];
         if (pid < 0) {
             fprintf(stderr, "braid-perf: fork of rank %d failed: %m\n", r);
-            stop_ranks(pids, r, SIGKILL);
-            wait_ranks(pids, r, 5);
-            free(pids);
-            return PERF_EXIT_ERROR;
+            rc = PERF_EXIT_ERROR;
+            break;
         }
         pids[r] = pid;
     }
-    rc = wait_ranks(pids, a->nprocs, a->launch_timeout_s);
+    braid_unique_id_t id;
+    braid_result_t res = rc == 0 ? braid_get_unique_id(&id) : BRAID_ERR_SYSTEM;
+    if (rc == 0 && res != BRAID_SUCCESS)
+        rc = init_failed("braid_get_unique_id", -1, res);
+    for (int r = 0; r < a->nprocs; r++) {
+        if (pipes[r] > 0) {
+            if (rc == 0 && write(pipes[r], &id, sizeof(id)) != (ssize_t)sizeof(id))
+                rc = PERF_EXIT_ERROR;
+            close(pipes[r]);
+        }
+    }
+    if (rc != 0)
+        stop_ranks(pids, a->nprocs, SIGKILL);
+    int waited = wait_ranks(pids, a->nprocs, rc != 0 ? 5 : a->launch_timeout_s);
     free(pids);
-    return rc;
+    free(pipes);
+    return rc != 0 ? rc : waited;
 }
 
 /* ---- id file -------------------------------------------------------------------------------- */
