@@ -92,6 +92,9 @@ struct braid_topo_node {
     int dev, rank, sm, gdr;
     int64_t mem_mb;
     char *clique; /* multi-node NVLink domain ("<cluster uuid>/<clique id>"), NULL if none */
+    /* Devices of this host the GPU can access directly (cuDeviceCanAccessPeer), as "1,2,3";
+     * "-" for none; NULL when unknown (files without it, hosts without a driver). */
+    char *p2p;
 
     /* CPU */
     int numa, family, model;

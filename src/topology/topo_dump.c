@@ -102,7 +102,7 @@ static void write_gpu(struct braid_xml_out *o, const struct braid_topo *topo, in
     for (int l = 0; l < n->nlinks; l++)
         has_links |= n->links[l].type == BRAID_LINK_NVL || n->links[l].type == BRAID_LINK_C2C;
     int known = n->dev >= 0 || n->sm >= 0 || n->rank >= 0 || n->gdr >= 0 || n->mem_mb > 0 ||
-                n->clique || has_links;
+                n->clique || n->p2p || has_links;
     if (!known) /* a partial entry: the <pci> element alone says "a GPU is here" */
         return;
     indent(o, d);
@@ -113,6 +113,7 @@ static void write_gpu(struct braid_xml_out *o, const struct braid_topo *topo, in
     braid__xml_attr_int(o, "gdr", n->gdr, -1);
     braid__xml_attr_int(o, "mem", n->mem_mb, 0);
     braid__xml_attr_str(o, "clique", n->clique);
+    braid__xml_attr_str(o, "p2p", n->p2p);
     if (!has_links) {
         braid__xml_printf(o, "/>\n");
         return;

@@ -94,6 +94,7 @@ static void node_free(struct braid_topo_node *n)
     free(n->links);
     free(n->busid);
     free(n->clique);
+    free(n->p2p);
     free(n->arch);
     free(n->cpu_vendor);
     free(n->affinity);
@@ -460,8 +461,8 @@ braid_result_t braid__topo_finish(struct braid_topo *topo)
 
 static braid_result_t dup_strings(struct braid_topo_node *n)
 {
-    char **fields[] = {&n->busid,    &n->clique, &n->arch, &n->cpu_vendor,
-                       &n->affinity, &n->name,   &n->gid,  &n->domain};
+    char **fields[] = {&n->busid, &n->clique, &n->arch,   &n->cpu_vendor, &n->affinity,
+                       &n->name,  &n->gid,    &n->domain, &n->p2p};
     braid_result_t res = BRAID_SUCCESS;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         const char *src = *fields[i];

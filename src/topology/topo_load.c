@@ -247,6 +247,7 @@ static braid_result_t read_gpu_attrs(struct loader *ld, const struct braid_xml_e
     BRAID_CHECK(get_int(ld, e, "gdr", 0, 1, -1, &n->gdr));
     BRAID_CHECK(braid__attr_int(ld->file, e, "mem", 0, (int64_t)1 << 40, 0, &mem));
     n->mem_mb = mem;
+    BRAID_CHECK(get_str(ld, e, "p2p", &n->p2p));
     return get_str(ld, e, "clique", &n->clique);
 }
 

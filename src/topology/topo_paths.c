@@ -316,6 +316,27 @@ static int p2p_level(void)
     return level;
 }
 
+/* Whether the driver said GPU gpu_a can reach GPU gpu_b directly (1), could not (0), or did
+ * not say (-1). GPUs are numbered as in braid__topo_gpu_path. */
+static int driver_p2p(const struct braid_topo *topo, int gpu_a, int gpu_b)
+{
+    int na = braid__topo_nth(topo, BRAID_TOPO_GPU, gpu_a);
+    int nb = braid__topo_nth(topo, BRAID_TOPO_GPU, gpu_b);
+    if (na < 0 || nb < 0)
+        return -1;
+    const struct braid_topo_node *a = &topo->nodes[na], *b = &topo->nodes[nb];
+    if (!a->p2p || a->host != b->host || b->dev < 0)
+        return -1;
+    for (const char *p = a->p2p; *p;) {
+        char *end;
+        long dev = strtol(p, &end, 10);
+        if (end != p && dev == b->dev)
+            return 1;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 int braid__topo_p2p_direct(struct braid_topo *topo, int gpu_a, int gpu_b)
 {
     struct braid_topo_path p;
@@ -323,5 +344,7 @@ int braid__topo_p2p_direct(struct braid_topo *topo, int gpu_a, int gpu_b)
         return 0;
     if (p.type >= BRAID_PATH_NET)
         return 0;
+    if (driver_p2p(topo, gpu_a, gpu_b) == 0)
+        return 0; /* the driver refused peer access (e.g. ACS, IOMMU, a VM) */
     return p.type <= p2p_level();
 }

@@ -57,6 +57,7 @@ struct cuda_api {
     int (*busid)(char *, int, int);
     int (*attr)(int *, int, int);
     int (*mem)(size_t *, int);
+    int (*can_access)(int *, int, int); /* optional: cuDeviceCanAccessPeer */
 };
 
 struct nvml_api {
@@ -89,6 +90,7 @@ static int cuda_load(struct cuda_api *c)
     *(void **)&c->busid = sym(c->lib, "cuDeviceGetPCIBusId");
     *(void **)&c->attr = sym(c->lib, "cuDeviceGetAttribute");
     *(void **)&c->mem = sym(c->lib, "cuDeviceTotalMem_v2");
+    *(void **)&c->can_access = sym(c->lib, "cuDeviceCanAccessPeer");
     if (!c->init || !c->count || !c->get || !c->busid || !c->attr || !c->mem) {
         BRAID_INFO(TOPO, "probe cuda: skipped: libcuda.so.1 lacks a needed entry point (driver "
                          "too old?)");
@@ -283,6 +285,29 @@ static braid_result_t probe_nvml(struct braid_topo *topo, int host, int first)
     return res;
 }
 
+/* Records which devices each probed GPU can access directly; skipped without the entry point. */
+static braid_result_t gpu_p2p(struct braid_topo *topo, struct cuda_api *c, int first, int n)
+{
+    if (!c->can_access)
+        return BRAID_SUCCESS;
+    for (int i = first; i < topo->nnodes; i++) {
+        struct braid_topo_node *g = &topo->nodes[i];
+        int hg, hp;
+        if (g->type != BRAID_TOPO_GPU || g->dev < 0 || c->get(&hg, g->dev) != 0)
+            continue;
+        char list[512] = "";
+        size_t used = 0;
+        for (int d = 0; d < n && used < sizeof(list) - 8; d++) {
+            int ok = 0;
+            if (d != g->dev && c->get(&hp, d) == 0 && c->can_access(&ok, hg, hp) == 0 && ok)
+                used +=
+                    (size_t)snprintf(list + used, sizeof(list) - used, "%s%d", used ? "," : "", d);
+        }
+        BRAID_CHECK(braid__topo_strset(&g->p2p, used ? list : "-"));
+    }
+    return BRAID_SUCCESS;
+}
+
 static braid_result_t probe_gpus(struct braid_topo *topo, int host)
 {
     struct cuda_api c = {0};
@@ -299,6 +324,8 @@ static braid_result_t probe_gpus(struct braid_topo *topo, int host)
         int index;
         res = add_gpu(topo, host, &c, d, &index);
     }
+    if (res >= 0)
+        res = gpu_p2p(topo, &c, first, n);
     if (res >= 0)
         res = probe_nvml(topo, host, first);
     BRAID_INFO(TOPO, "probe cuda: %d GPUs", n);
