@@ -178,8 +178,10 @@ static void choose_slot_size(struct braid_comm *comm)
     for (int r = 0; r < comm->nranks; r++)
         if (comm->peers[r].host_hash != comm->peers[comm->rank].host_hash) {
             comm->settings.shared.slot_size = BRAID_NET_SLOT_SIZE;
-            BRAID_INFO(INIT, "ranks on several hosts: slot size %d bytes (set BRAID_SLOT_SIZE "
-                       "to choose)", BRAID_NET_SLOT_SIZE);
+            BRAID_INFO(INIT,
+                       "ranks on several hosts: slot size %d bytes (set BRAID_SLOT_SIZE "
+                       "to choose)",
+                       BRAID_NET_SLOT_SIZE);
             return;
         }
 }
