@@ -56,3 +56,12 @@ const struct braid_algo_desc *braid__algo_find(const char *name)
             return &algos[i];
     return NULL;
 }
+
+braid_result_t braid__p2p_step(struct braid_plan *plan, const struct braid_plan_args *a, int c)
+{
+    struct braid_step step =
+        a->coll == BRAID_COLL_SEND
+            ? braid__step(0, 0, braid__in(0), BRAID_NOREF, braid__peer(a->root), BRAID_NOREF)
+            : braid__step(0, 0, braid__peer(a->root), BRAID_NOREF, braid__out(0), BRAID_NOREF);
+    return braid__plan_push(plan, c, step);
+}

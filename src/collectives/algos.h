@@ -20,6 +20,10 @@ braid_result_t braid__pairwise_build(const struct braid_plan_args *args, struct 
 int braid__oneshot_supports(enum braid_coll coll);
 braid_result_t braid__oneshot_build(const struct braid_plan_args *args, struct braid_plan *plan);
 
+/* The one step of a send (input -> peer) or recv (peer -> output) plan on channel c, shared
+ * by the builders that offer point-to-point. */
+braid_result_t braid__p2p_step(struct braid_plan *plan, const struct braid_plan_args *args, int c);
+
 /* Small constructors the builders share, so that a step reads like the primitive it is. */
 static inline struct braid_ref braid__in(uint32_t block)
 {

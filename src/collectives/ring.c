@@ -158,11 +158,8 @@ static braid_result_t build_channel(const struct braid_plan_args *a, struct brai
     case BRAID_COLL_REDUCE:
         return reduce(plan, g, c, e);
     case BRAID_COLL_SEND:
-        PUSH(plan, c, 0, 0, braid__in(0), NO, braid__peer(a->root), NO);
-        return BRAID_SUCCESS;
     case BRAID_COLL_RECV:
-        PUSH(plan, c, 0, 0, braid__peer(a->root), NO, braid__out(0), NO);
-        return BRAID_SUCCESS;
+        return braid__p2p_step(plan, a, c);
     default:
         return braid__err(BRAID_ERR_INTERNAL, "ring build: collective %d unknown", (int)a->coll);
     }
