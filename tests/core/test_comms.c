@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "braid.h"
@@ -256,6 +257,48 @@ START_TEST(abort_unblocks)
 }
 END_TEST
 
+/* Rank 1 aborts while rank 0 waits for it in a collective: rank 0 must fail at once with
+ * BRAID_ERR_REMOTE (the abort poisons rank 1's connectors), not at its 60 s timeout. Run over
+ * shm and over the socket transport. */
+static void abort_poisons_peer(const char *transport)
+{
+    if (transport)
+        setenv("BRAID_TRANSPORT", transport, 1);
+    setenv("BRAID_TIMEOUT_MS", "60000", 1);
+    braid_comm_t comms[2];
+    ck_assert_int_eq(braid_comm_init_all(comms, 2, NULL), BRAID_SUCCESS);
+    float x[2][4096] = {{0}}, y[2][4096];
+    braid_group_start(); /* connect first: a poison needs live connectors */
+    for (int r = 0; r < 2; r++)
+        braid_all_reduce(x[r], y[r], 4096, BRAID_FLOAT32, BRAID_SUM, comms[r], NULL);
+    ck_assert_int_eq(braid_group_end(), BRAID_SUCCESS);
+    struct abort_arg a = {.comm = comms[0]};
+    pthread_t t;
+    pthread_create(&t, NULL, blocked_main, &a);
+    usleep(200000);
+    time_t start = time(NULL);
+    ck_assert_int_eq(braid_comm_abort(comms[1]), BRAID_SUCCESS);
+    pthread_join(t, NULL);
+    ck_assert_msg(a.res == BRAID_ERR_REMOTE, "expected BRAID_ERR_REMOTE, got %d: %s", a.res,
+                  a.error);
+    ck_assert_msg(time(NULL) - start < 10, "the peer's failure took %d s to notice",
+                  (int)(time(NULL) - start));
+    ck_assert_int_eq(braid_comm_abort(comms[0]), BRAID_SUCCESS);
+    unsetenv("BRAID_TRANSPORT");
+}
+
+START_TEST(abort_poisons_peer_shm)
+{
+    abort_poisons_peer(NULL);
+}
+END_TEST
+
+START_TEST(abort_poisons_peer_socket)
+{
+    abort_poisons_peer("socket");
+}
+END_TEST
+
 static int finalize_rank(braid_comm_t comm, int rank, int n, void *arg)
 {
     int failures = check_rank_sum(comm, sum_to(n));
@@ -336,6 +379,8 @@ static Suite *suite(void)
     tcase_add_test(tc, abort_unblocks);
     tcase_add_test(tc, finalize_then_destroy);
     tcase_add_test(tc, init_from_environment);
+    tcase_add_test(tc, abort_poisons_peer_shm);
+    tcase_add_test(tc, abort_poisons_peer_socket);
     suite_add_tcase(s, tc);
     return s;
 }
