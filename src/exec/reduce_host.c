@@ -17,6 +17,7 @@
 
 #include "exec/dtype_math.h"
 #include "exec/reduce_host.h"
+#include "exec/reduce_x86.h"
 
 /* 64 bytes of float32: a cache line, two AVX vectors, four SSE ones. */
 #define BLOCK 16
@@ -133,6 +134,8 @@ void braid__reduce_host(void *dst0, void *dst1, const void *a, const void *b, si
         return;
     if (op == BRAID_AVG && final_nranks <= 0)
         op = BRAID_SUM;
+    if (braid__reduce_x86(dst0, dst1, a, b, n, dt, op))
+        return;
     reduce_table[dt][op](dst0, dst1, a, b, n, final_nranks);
 }
 
