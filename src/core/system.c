@@ -3,6 +3,7 @@
  * the bootstrap by the first rank of each host and merged by every rank into one graph, the
  * picture the planner works from. BRAID_TOPO_DUMP_FILE gets the merged system (rank 0 writes).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,36 @@ static int first_of_host(const struct braid_comm *comm, int rank)
     return 1;
 }
 
+/* This process's host topology, serialized, kept for the next comm: probing is slow next to
+ * an init, and the probes' libraries (hwloc, libudev) are not safe to run from several threads
+ * at once, as the ranks of one process would. Keyed by BRAID_TOPO_FILE, which may change. */
+static pthread_mutex_t local_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *local_key;
+static void *local_buf;
+static size_t local_len;
+
+static braid_result_t probe_serialized(const char *key)
+{
+    struct braid_topo *local;
+    void *buf;
+    size_t len;
+    BRAID_CHECK(braid__topo_local(&local));
+    braid_result_t res = braid__topo_serialize(local, &buf, &len);
+    braid__topo_free(local);
+    BRAID_CHECK(res);
+    char *copy = strdup(key);
+    if (!copy) {
+        free(buf);
+        return braid__err(BRAID_ERR_NO_MEMORY, "topology: out of memory");
+    }
+    free(local_key);
+    free(local_buf);
+    local_key = copy;
+    local_buf = buf;
+    local_len = len;
+    return BRAID_SUCCESS;
+}
+
 /* This rank's contribution: its host's topology, serialized, if it speaks for the host. */
 static braid_result_t local_part(struct braid_comm *comm, void **buf, size_t *len)
 {
@@ -27,10 +58,22 @@ static braid_result_t local_part(struct braid_comm *comm, void **buf, size_t *le
     *len = 0;
     if (!first_of_host(comm, comm->rank))
         return BRAID_SUCCESS;
-    struct braid_topo *local;
-    BRAID_CHECK(braid__topo_local(&local));
-    braid_result_t res = braid__topo_serialize(local, buf, len);
-    braid__topo_free(local);
+    const char *file = braid__param_str("BRAID_TOPO_FILE");
+    const char *key = file ? file : "";
+    braid_result_t res = BRAID_SUCCESS;
+    pthread_mutex_lock(&local_lock);
+    if (!local_buf || strcmp(local_key, key) != 0)
+        res = probe_serialized(key);
+    if (res == BRAID_SUCCESS) {
+        *buf = malloc(local_len ? local_len : 1);
+        if (*buf) {
+            memcpy(*buf, local_buf, local_len);
+            *len = local_len;
+        } else {
+            res = braid__err(BRAID_ERR_NO_MEMORY, "topology: out of memory");
+        }
+    }
+    pthread_mutex_unlock(&local_lock);
     return res;
 }
 

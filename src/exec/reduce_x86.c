@@ -9,6 +9,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include <stdatomic.h>
 
 #include "exec/dtype_math.h"
 
@@ -75,10 +76,14 @@ X86_FAST static void sum_bf16(uint16_t *d0, uint16_t *d1, const uint16_t *a, con
 int braid__reduce_x86(void *d0, void *d1, const void *a, const void *b, size_t n, braid_dtype_t dt,
                       braid_op_t op)
 {
-    static int usable = -1;
-    if (usable < 0)
-        usable = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-    if (!usable || op != BRAID_SUM)
+    /* Asked once; racing first callers store the same answer. */
+    static atomic_int usable = -1;
+    int can = atomic_load_explicit(&usable, memory_order_relaxed);
+    if (can < 0) {
+        can = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+        atomic_store_explicit(&usable, can, memory_order_relaxed);
+    }
+    if (!can || op != BRAID_SUM)
         return 0;
     if (dt == BRAID_FLOAT16)
         sum_f16(d0, d1, a, b, n);
