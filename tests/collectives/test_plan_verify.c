@@ -42,6 +42,8 @@ static int plan_inplace_safe(enum braid_algo algo, enum braid_coll coll, int n, 
 }
 
 /* Every algorithm x collective for one (nranks, channels); rooted ones with a few roots. */
+static int ring_a2a_skipped;
+
 static void verify_all(int n, int nch, int many_roots)
 {
     int roots[3] = {0, n - 1, n / 3};
@@ -51,6 +53,12 @@ static void verify_all(int n, int nch, int many_roots)
             enum braid_coll coll = (enum braid_coll)c;
             if (!d->supports(coll))
                 continue;
+            /* Ring all-to-all has ~n^3/2 steps in all: the sweep stops it at 96 ranks (it is
+             * checked up to 64 in the unit sweep, and pairwise all-to-all goes to 1152). */
+            if (d->id == BRAID_ALGO_RING && coll == BRAID_COLL_ALL_TO_ALL && n > 96) {
+                ring_a2a_skipped++;
+                continue;
+            }
             int rooted = coll == BRAID_COLL_BROADCAST || coll == BRAID_COLL_REDUCE;
             int safe = plan_inplace_safe(d->id, coll, n, nch);
             for (int k = 0; k < (rooted && many_roots ? 3 : 1); k++) {
@@ -82,6 +90,8 @@ START_TEST(all_exhaustive)
     for (int n = 1; n <= 256; n++)
         for (int nch = 1; nch <= 3; nch++)
             verify_all(n, nch, 1);
+    printf("ring all_to_all not verified above 96 ranks: %d (nranks, channels) cases left out\n",
+           ring_a2a_skipped);
 }
 END_TEST
 
