@@ -228,9 +228,10 @@ static int advance_tail(struct sock_conn *sc, uint64_t head)
     return 1;
 }
 
-int braid__sock_send_progress(struct braid_proxy_item *item)
+/* The part of a progress pass both directions share: a connector that failed or already told
+ * its peer does nothing (0); one whose comm broke tells the peer (1). -1: carry on. */
+static int settle_broken(struct sock_conn *sc)
 {
-    struct sock_conn *sc = (struct sock_conn *)item;
     struct braid_conn *conn = sc->conn;
     if (sc->poison_sent || atomic_load_explicit(&conn->failed, memory_order_relaxed))
         return 0;
@@ -238,6 +239,16 @@ int braid__sock_send_progress(struct braid_proxy_item *item)
         send_poison(sc);
         return 1;
     }
+    return -1;
+}
+
+int braid__sock_send_progress(struct braid_proxy_item *item)
+{
+    struct sock_conn *sc = (struct sock_conn *)item;
+    struct braid_conn *conn = sc->conn;
+    int settled = settle_broken(sc);
+    if (settled >= 0)
+        return settled;
     uint64_t now = braid__now_ns();
     if (atomic_exchange_explicit(&item->events, 0, memory_order_relaxed) ||
         now - sc->last_check_ns > SOCK_CHECK_NS) {
@@ -398,12 +409,9 @@ int braid__sock_recv_progress(struct braid_proxy_item *item)
 {
     struct sock_conn *sc = (struct sock_conn *)item;
     struct braid_conn *conn = sc->conn;
-    if (sc->poison_sent || atomic_load_explicit(&conn->failed, memory_order_relaxed))
-        return 0;
-    if (atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed)) {
-        send_poison(sc);
-        return 1;
-    }
+    int settled = settle_broken(sc);
+    if (settled >= 0)
+        return settled;
     atomic_store_explicit(&item->events, 0, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&conn->fifo->tail, memory_order_acquire);
     int work = 0;
