@@ -15,18 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
+#include "bench_util.h"
 
 /* Sizes as braid-perf takes them: a number with an optional K, M or G (powers of 1024). */
 static int parse_size(const char *text, size_t *out)
@@ -103,11 +92,11 @@ int main(int argc, char **argv)
     memset(dst, 2, bytes);
     memcpy(dst, src, bytes); /* warm-up: TLB, and the first pass of any lazy allocation */
     for (int r = 0; r < repeats; r++) {
-        double t0 = now_seconds();
+        double t0 = bench_now();
         memcpy(dst, src, bytes);
-        rates[r] = (double)bytes / (now_seconds() - t0);
+        rates[r] = (double)bytes / (bench_now() - t0);
     }
-    qsort(rates, (size_t)repeats, sizeof(*rates), cmp_double);
+    qsort(rates, (size_t)repeats, sizeof(*rates), bench_cmp_double);
     printf("memcpy_rate: %zu MiB buffers, median of %d: %.2f GB/s (min %.2f, max %.2f)\n",
            bytes >> 20, repeats, rates[repeats / 2] / 1e9, rates[0] / 1e9,
            rates[repeats - 1] / 1e9);

@@ -16,16 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
+
 typedef struct {
     size_t min_bytes, max_bytes, factor;
     int iters, warmup, repeats;
 } opts_t;
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
 
 static size_t parse_size(const char *text)
 {
@@ -107,7 +103,7 @@ static long run_size(size_t bytes, float *send, float *recv, const opts_t *o, in
 
     for (int r = 0; r < o->repeats; r++)
         times[r] = time_once(send, recv, count, o, nranks);
-    qsort(times, (size_t)o->repeats, sizeof(*times), cmp_double);
+    qsort(times, (size_t)o->repeats, sizeof(*times), bench_cmp_double);
     sec = times[o->repeats / 2];
     algbw = (double)count * sizeof(float) / 1e9 / sec;
     /* nccl-tests' time format: fewer decimals as the number grows, same column width. */

@@ -14,24 +14,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "braid.h"
 #include "exec/dtype_math.h"
 #include "exec/reduce_host.h"
 
 typedef enum { K_MEMCPY, K_REDUCE, K_REDUCE_INPLACE, K_COPY_AVG } kind_t;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
 
 static void run_once(kind_t kind, void *dst, void *a, void *b, size_t n, braid_dtype_t dt)
 {
@@ -60,11 +49,11 @@ static void measure(const char *label, kind_t kind, void *dst, void *a, void *b,
         return;
     run_once(kind, dst, a, b, n, dt); /* warm-up: page faults, caches */
     for (int i = 0; i < iters; i++) {
-        double t0 = now_s();
+        double t0 = bench_now();
         run_once(kind, dst, a, b, n, dt);
-        t[i] = now_s() - t0;
+        t[i] = bench_now() - t0;
     }
-    qsort(t, (size_t)iters, sizeof(double), cmp_double);
+    qsort(t, (size_t)iters, sizeof(double), bench_cmp_double);
     double best = t[0], median = t[iters / 2];
     printf("%-26s %-9s %10zu  best %9.3f ms  median %9.3f ms  elem %7.2f GB/s  traffic %7.2f "
            "GB/s\n",

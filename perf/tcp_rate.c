@@ -25,14 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_STREAMS 64
+#include "bench_util.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define MAX_STREAMS 64
 
 static void nodelay(int fd)
 {
@@ -101,8 +96,8 @@ static void *send_one(void *arg)
     }
     nodelay(fd);
     char *buf = calloc(1, s->len);
-    double end = now_s() + s->seconds;
-    while (buf && now_s() < end) {
+    double end = bench_now() + s->seconds;
+    while (buf && bench_now() < end) {
         ssize_t n = send(fd, buf, s->len, MSG_NOSIGNAL);
         if (n <= 0)
             break;
@@ -134,7 +129,7 @@ static int run_client(const char *target, int streams, double seconds, size_t le
         return 2;
     }
     pthread_t th[MAX_STREAMS];
-    double t0 = now_s();
+    double t0 = bench_now();
     for (int i = 0; i < streams; i++) {
         s[i].addr = s[0].addr;
         s[i].seconds = seconds;
@@ -148,7 +143,7 @@ static int run_client(const char *target, int streams, double seconds, size_t le
         total += s[i].sent;
         ok &= s[i].ok;
     }
-    double t = now_s() - t0;
+    double t = bench_now() - t0;
     if (!ok) {
         fprintf(stderr, "tcp_rate: the receiver did not confirm every byte\n");
         return 1;
