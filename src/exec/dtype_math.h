@@ -133,37 +133,40 @@ BRAID_HD float braid__small_to_f32(uint32_t mag, int mb, int bias)
  * float16 (IEEE binary16)
  * ------------------------------------------------------------------------------------------- */
 
+/* The IEEE-like small floats, float16 and fp8 E5M2: 5 exponent bits (bias 15), mb mantissa
+ * bits, exponent all ones for infinity and NaN; only the mantissa width differs. */
+BRAID_HD float braid__ieee5_to_f32(uint32_t v, int mb)
+{
+    uint32_t sign = (v >> (5 + mb) & 1u) << 31;
+    uint32_t mag = v & ((1u << (5 + mb)) - 1u);
+    if (mag >= (0x1fu << mb)) /* inf or NaN: widen the mantissa, payload included */
+        return braid__f32_from_bits(sign | 0x7f800000u | ((mag & ((1u << mb) - 1u)) << (23 - mb)));
+    return braid__f32_from_bits(sign | braid__f32_bits(braid__small_to_f32(mag, mb, 15)));
+}
+
+BRAID_HD uint32_t braid__f32_to_ieee5(float f, int mb)
+{
+    uint32_t x = braid__f32_bits(f);
+    uint32_t sign = (x >> 31) << (5 + mb);
+    uint32_t ax = x & 0x7fffffffu;
+    uint32_t inf = 0x1fu << mb;
+    if (ax > 0x7f800000u)
+        return sign | braid__nan_small(ax, mb, 0x1fu);
+    if (ax == 0x7f800000u)
+        return sign | inf;
+    uint32_t mag = braid__round_small(ax, mb, 15);
+    return sign | (mag > inf ? inf : mag); /* rounded beyond the largest finite: overflow */
+}
+
 BRAID_HD float braid__f16_to_f32(braid_f16_t h)
 {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t mag = h & 0x7fffu;
-    if (mag >= 0x7c00u) /* inf or NaN: widen the mantissa, payload included */
-        return braid__f32_from_bits(sign | 0x7f800000u | ((mag & 0x3ffu) << 13));
-    return braid__f32_from_bits(sign | braid__f32_bits(braid__small_to_f32(mag, 10, 15)));
+    return braid__ieee5_to_f32(h, 10);
 }
 
 BRAID_HD braid_f16_t braid__f32_to_f16(float f)
 {
-    uint32_t x = braid__f32_bits(f);
-    uint32_t sign = (x >> 16) & 0x8000u;
-    uint32_t ax = x & 0x7fffffffu;
-    uint32_t mag;
-    if (ax > 0x7f800000u)
-        mag = braid__nan_small(ax, 10, 0x1fu);
-    else if (ax == 0x7f800000u)
-        mag = 0x7c00u;
-    else {
-        mag = braid__round_small(ax, 10, 15);
-        if (mag > 0x7c00u) /* rounded beyond 65504: IEEE overflow */
-            mag = 0x7c00u;
-    }
-    return (braid_f16_t)(sign | mag);
+    return (braid_f16_t)braid__f32_to_ieee5(f, 10);
 }
-
-/* ---------------------------------------------------------------------------------------------
- * bfloat16: the top half of a float32, so widening is a shift and narrowing rounds 16 bits
- * away; float32 subnormals and overflow to infinity fall out of the same integer addition.
- * ------------------------------------------------------------------------------------------- */
 
 BRAID_HD float braid__bf16_to_f32(braid_bf16_t h)
 {
@@ -219,29 +222,12 @@ BRAID_HD braid_e4m3_t braid__f32_to_e4m3(float f)
 
 BRAID_HD float braid__e5m2_to_f32(braid_e5m2_t v)
 {
-    uint32_t sign = (uint32_t)(v & 0x80u) << 24;
-    uint32_t mag = v & 0x7fu;
-    if (mag >= 0x7cu)
-        return braid__f32_from_bits(sign | 0x7f800000u | ((mag & 0x3u) << 21));
-    return braid__f32_from_bits(sign | braid__f32_bits(braid__small_to_f32(mag, 2, 15)));
+    return braid__ieee5_to_f32(v, 2);
 }
 
 BRAID_HD braid_e5m2_t braid__f32_to_e5m2(float f)
 {
-    uint32_t x = braid__f32_bits(f);
-    uint32_t sign = (x >> 24) & 0x80u;
-    uint32_t ax = x & 0x7fffffffu;
-    uint32_t mag;
-    if (ax > 0x7f800000u)
-        mag = braid__nan_small(ax, 2, 0x1fu);
-    else if (ax == 0x7f800000u)
-        mag = 0x7cu;
-    else {
-        mag = braid__round_small(ax, 2, 15);
-        if (mag > 0x7cu)
-            mag = 0x7cu;
-    }
-    return (braid_e5m2_t)(sign | mag);
+    return (braid_e5m2_t)braid__f32_to_ieee5(f, 2);
 }
 
 /* ---------------------------------------------------------------------------------------------
