@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "exec/host_exec.h"
+#include "transport/proxy.h"
 #include "transport/transport.h"
 
 static _Thread_local struct {
@@ -221,25 +222,38 @@ static braid_result_t prepare(struct run_state *st)
 }
 
 /* How an idle poll waits: spin while a quick answer is likely, then yield the core (ranks often
- * outnumber cores), then nap in growing steps so a long wait costs no CPU. */
-enum wait_mode { WAIT_SPIN, WAIT_YIELD, WAIT_NAP };
+ * outnumber cores), then nap in growing steps so a long wait costs no CPU. When everything
+ * pending waits on the proxy (network connectors), it sleeps on the proxy's doorbell instead:
+ * yielding would only take turns on the core with the proxy that has the work to do. */
+enum wait_mode { WAIT_SPIN, WAIT_YIELD, WAIT_NAP, WAIT_BELL };
 
-static enum wait_mode wait_mode(uint64_t idle_ns, uint64_t spin_ns)
+/* The longest doorbell sleep: bounds how late a timeout or a dead peer is noticed (abort rings
+ * the bell itself). */
+#define BELL_MAX_NS 10000000ull
+
+static enum wait_mode wait_mode(uint64_t idle_ns, uint64_t spin_ns, int proxied)
 {
-    return idle_ns < spin_ns ? WAIT_SPIN : idle_ns < 20000000 ? WAIT_YIELD : WAIT_NAP;
+    if (idle_ns < spin_ns)
+        return WAIT_SPIN;
+    if (proxied)
+        return WAIT_BELL;
+    return idle_ns < 20000000 ? WAIT_YIELD : WAIT_NAP;
 }
 
-static void idle_wait(enum wait_mode mode, uint64_t idle_ns)
+/* bell: the doorbell sequence if this poll armed it (mode was WAIT_BELL), else -1. */
+static void idle_wait(enum wait_mode mode, uint64_t idle_ns, int64_t bell)
 {
     if (mode == WAIT_SPIN) {
         __builtin_ia32_pause();
     } else if (mode == WAIT_YIELD) {
         sched_yield();
-    } else {
+    } else if (mode == WAIT_NAP) {
         long nap = (long)(idle_ns / 64) < 1000000 ? (long)(idle_ns / 64) : 1000000;
         struct timespec ts = {0, nap};
         nanosleep(&ts, NULL);
-    }
+    } else if (bell >= 0) {
+        braid__proxy_bell_wait((uint32_t)bell, BELL_MAX_NS);
+    } /* WAIT_BELL not armed yet: poll again at once, armed */
 }
 
 static const char *wait_text(const struct braid_exec_op *op, char *buf, size_t len)
@@ -344,9 +358,17 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
 }
 
 /* Polls look at the clock (timeouts, liveness, how to wait) every LOOK_EVERY idle polls:
- * microseconds apart while spinning, and a spinning poll stays a few loads. */
+ * microseconds apart while spinning, and a spinning poll stays a few loads. A poll after a
+ * doorbell sleep always looks. */
 #define LOOK_EVERY  64
 #define LIVENESS_NS 200000000ull
+
+/* Whether the op waits on a connector whose other end is the proxy. */
+static int waits_on_proxy(const struct braid_exec_op *op)
+{
+    const struct braid_conn *conn = waited_conn(op);
+    return conn && conn->transport && conn->transport->proxied;
+}
 
 static braid_result_t progress_all(struct run_state *st)
 {
@@ -355,8 +377,10 @@ static braid_result_t progress_all(struct run_state *st)
     unsigned polls = 0; /* idle polls since the last progress */
     enum wait_mode mode = WAIT_SPIN;
     for (;;) {
-        int pending = 0, progressed = 0;
-        int look = polls > 0 && polls % LOOK_EVERY == 0;
+        /* Armed before the poll, so a ring after it cannot be missed (proxy.h). */
+        int64_t bell = mode == WAIT_BELL ? (int64_t)braid__proxy_bell_arm() : -1;
+        int pending = 0, progressed = 0, proxied = 1;
+        int look = bell >= 0 || (polls > 0 && polls % LOOK_EVERY == 0);
         uint64_t now = look ? braid__now_ns() : 0;
         for (int i = 0; i < st->ncalls; i++) {
             struct braid_exec_op *op = st->ops[i];
@@ -373,25 +397,33 @@ static braid_result_t progress_all(struct run_state *st)
             }
             progressed |= r > 0;
             pending += !braid__exec_done(op);
+            proxied &= r > 0 || braid__exec_done(op) || waits_on_proxy(op);
         }
-        if (!pending)
-            return first;
-        if (progressed) {
+        if (!pending || progressed) {
+            if (bell >= 0)
+                braid__proxy_bell_disarm();
+            if (!pending)
+                return first;
             polls = 0;
+            idle_since = 0;
+            if (mode == WAIT_BELL)
+                mode = st->spin_ns ? WAIT_SPIN : WAIT_BELL;
             continue;
         }
-        if (polls++ == 0)
-            mode = st->spin_ns ? WAIT_SPIN : WAIT_YIELD;
+        if (polls++ == 0 && mode != WAIT_BELL)
+            mode = st->spin_ns ? WAIT_SPIN : proxied ? WAIT_BELL : WAIT_YIELD;
         if (look) {
-            /* The idle spell began at most LOOK_EVERY polls before the first look. */
-            if (polls == LOOK_EVERY + 1)
+            /* The idle spell began at most LOOK_EVERY polls before its first look. */
+            if (idle_since == 0)
                 idle_since = now;
             if (last_live == 0 || now - last_live > LIVENESS_NS)
                 last_live = now;
             idle_ns = now - idle_since;
-            mode = wait_mode(idle_ns, st->spin_ns);
+            mode = wait_mode(idle_ns, st->spin_ns, proxied);
         }
-        idle_wait(mode, idle_ns);
+        idle_wait(mode, idle_ns, bell);
+        if (bell >= 0)
+            braid__proxy_bell_disarm();
     }
 }
 

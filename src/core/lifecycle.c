@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "core/comm.h"
 #include "core/log.h"
+#include "transport/proxy.h"
 
 int braid__comm_unregister(struct braid_comm *comm, int force);
 
@@ -97,6 +98,7 @@ braid_result_t braid_comm_abort(braid_comm_t comm)
                           (void *)comm);
     /* From here no new call can enter; calls inside notice the flag within a poll slice. */
     atomic_store(&comm->abort_flag, 1);
+    braid__proxy_bell_ring(); /* a call asleep on the doorbell looks at the flag now */
     braid__comm_set_error(comm, BRAID_ERR_ABORTED);
     for (int waited = 0; atomic_load(&comm->busy) > 0; waited++) {
         if (waited >= ABORT_DRAIN_MS)

@@ -12,7 +12,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/futex.h>
 
 #include "core/check.h"
 #include "core/log.h"
@@ -38,6 +42,9 @@ static struct {
     pthread_t thread;
     atomic_int stop;
     atomic_int sleeping;
+    /* The doorbell (proxy.h): a futex word and how many executors sleep on it. */
+    _Atomic uint32_t bell;
+    atomic_int bell_waiters;
 } proxy = {
     .life = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -67,7 +74,8 @@ static void drain_eventfd(void)
         ;
 }
 
-/* One pass over every item; returns whether any moved data. */
+/* One pass over every item; returns whether any moved data. Rings the doorbell when an item
+ * published something an executor may wait for. */
 static int run_pass(int harvest)
 {
     int work = 0;
@@ -79,9 +87,11 @@ static int run_pass(int harvest)
             mark_events(ev, n);
     }
     for (struct braid_proxy_item *it = proxy.items; it; it = it->next)
-        work |= it->progress(it) > 0;
+        work |= it->progress(it);
     pthread_mutex_unlock(&proxy.lock);
-    return work;
+    if (work & BRAID_PROXY_PUBLISHED)
+        braid__proxy_bell_ring();
+    return work != 0;
 }
 
 static void sleep_on_events(void)
@@ -261,4 +271,35 @@ void braid__proxy_wake(void)
         while (write(proxy.evfd, &one, sizeof(one)) < 0 && errno == EINTR)
             ;
     }
+}
+
+uint32_t braid__proxy_bell_arm(void)
+{
+    atomic_fetch_add(&proxy.bell_waiters, 1);
+    /* Pairs with the fence in braid__proxy_bell_ring(): either the ringer sees this waiter, or
+     * the poll that follows the arming sees what the ringer published. */
+    atomic_thread_fence(memory_order_seq_cst);
+    return atomic_load_explicit(&proxy.bell, memory_order_acquire);
+}
+
+void braid__proxy_bell_disarm(void)
+{
+    atomic_fetch_sub(&proxy.bell_waiters, 1);
+}
+
+void braid__proxy_bell_wait(uint32_t seq, uint64_t timeout_ns)
+{
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
+    /* Returns at once if the bell rang since seq was read; EINTR and spurious wake-ups only
+     * shorten the sleep, and the caller polls again either way. */
+    syscall(SYS_futex, &proxy.bell, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+}
+
+void braid__proxy_bell_ring(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&proxy.bell_waiters, memory_order_relaxed) == 0)
+        return;
+    atomic_fetch_add_explicit(&proxy.bell, 1, memory_order_release);
+    syscall(SYS_futex, &proxy.bell, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }

@@ -21,9 +21,13 @@
 
 #define BRAID_PROXY_NAP_MS 50
 
+/* What an item's progress pass did (bits of its return value). */
+#define BRAID_PROXY_MOVED     1 /* moved bytes or changed state: pass again soon */
+#define BRAID_PROXY_PUBLISHED 2 /* published a FIFO counter or an error the executor awaits */
+
 struct braid_proxy_item {
-    /* Moves what it can without blocking; returns > 0 when it moved data or changed state,
-     * 0 when it found nothing to do. Runs on the proxy thread only, one item at a time. */
+    /* Moves what it can without blocking; returns BRAID_PROXY_* bits, 0 when it found nothing
+     * to do. Runs on the proxy thread only, one item at a time. */
     int (*progress)(struct braid_proxy_item *item);
     const int *fds; /* descriptors whose readiness should wake the proxy */
     int nfds;
@@ -52,5 +56,23 @@ void braid__proxy_remove(struct braid_proxy_item *item);
 /* Wakes the proxy if it sleeps. Lock-free and cheap while it runs: call it after publishing a
  * FIFO counter. Thread-safe; callable from any thread. */
 void braid__proxy_wake(void);
+
+/*
+ * The executor's doorbell: an executor whose every pending step waits on proxy-served
+ * connectors sleeps on it instead of yielding the core the proxy needs, and the proxy rings
+ * it after a pass that published something (only when someone sleeps: a ring costs one load
+ * otherwise). Protocol, free of lost wake-ups:
+ *     seq = braid__proxy_bell_arm();   // announce the sleeper, read the bell
+ *     ... poll the ops once more ...   // sees whatever was published before the ring
+ *     if (nothing moved) braid__proxy_bell_wait(seq, timeout_ns);
+ *     braid__proxy_bell_disarm();
+ * Thread-safe; any number of executor threads may sleep on it at once.
+ */
+uint32_t braid__proxy_bell_arm(void);
+void braid__proxy_bell_disarm(void);
+/* Sleeps until the bell rang since braid__proxy_bell_arm() returned seq, or timeout_ns. */
+void braid__proxy_bell_wait(uint32_t seq, uint64_t timeout_ns);
+/* Wakes every sleeper; cheap when none sleeps. Called by the proxy, and by abort. */
+void braid__proxy_bell_ring(void);
 
 #endif

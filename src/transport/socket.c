@@ -331,6 +331,7 @@ static void sock_close(struct braid_conn *conn)
 
 const struct braid_transport braid__socket_transport = {
     .name = "socket",
+    .proxied = 1,
     .can_connect = sock_can_connect,
     .setup = sock_setup,
     .connect = sock_connect,

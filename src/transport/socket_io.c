@@ -228,8 +228,11 @@ static int advance_tail(struct sock_conn *sc, uint64_t head)
     return 1;
 }
 
+/* A progress result for a pass that published a counter or an error (proxy.h). */
+#define PUBLISHED (BRAID_PROXY_MOVED | BRAID_PROXY_PUBLISHED)
+
 /* The part of a progress pass both directions share: a connector that failed or already told
- * its peer does nothing (0); one whose comm broke tells the peer (1). -1: carry on. */
+ * its peer does nothing (0); one whose comm broke tells the peer (MOVED). -1: carry on. */
 static int settle_broken(struct sock_conn *sc)
 {
     struct braid_conn *conn = sc->conn;
@@ -237,7 +240,7 @@ static int settle_broken(struct sock_conn *sc)
         return 0;
     if (atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed)) {
         send_poison(sc);
-        return 1;
+        return BRAID_PROXY_MOVED;
     }
     return -1;
 }
@@ -257,8 +260,10 @@ int braid__sock_send_progress(struct braid_proxy_item *item)
     }
     uint64_t head = atomic_load_explicit(&conn->fifo->head, memory_order_acquire);
     if (sc->peer_gone) {
-        if (head > sc->count || sc->peer_gone == SOCK_GONE_POISON)
+        if (head > sc->count || sc->peer_gone == SOCK_GONE_POISON) {
             publish_gone(sc);
+            return PUBLISHED;
+        }
         return 0;
     }
     int work = 0;
@@ -266,11 +271,11 @@ int braid__sock_send_progress(struct braid_proxy_item *item)
         int r = stream_send(sc, i, head);
         if (r < 0) {
             publish_gone(sc);
-            return 1;
+            return PUBLISHED;
         }
-        work |= r;
+        work |= r ? BRAID_PROXY_MOVED : 0;
     }
-    return advance_tail(sc, head) | work;
+    return (advance_tail(sc, head) ? PUBLISHED : 0) | work;
 }
 
 /* Checks a complete header; returns 1 for a data frame to read, 0 otherwise. */
@@ -416,10 +421,13 @@ int braid__sock_recv_progress(struct braid_proxy_item *item)
     uint64_t tail = atomic_load_explicit(&conn->fifo->tail, memory_order_acquire);
     int work = 0;
     for (int i = 0; i < sc->nstreams; i++)
-        work |= stream_recv(sc, &sc->streams[i], tail);
-    work |= advance_head(sc);
+        work |= stream_recv(sc, &sc->streams[i], tail) ? BRAID_PROXY_MOVED : 0;
+    work |= advance_head(sc) ? PUBLISHED : 0;
     /* The executor has consumed every slot that arrived: now the loss matters. */
-    if (sc->peer_gone && atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) == sc->count)
+    if (sc->peer_gone &&
+        atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) == sc->count) {
         publish_gone(sc);
+        work |= PUBLISHED;
+    }
     return work;
 }

@@ -51,6 +51,9 @@ struct braid_conn {
 
 struct braid_transport {
     const char *name;
+    /* The far end of its FIFOs is this process's proxy thread, which rings the executor's
+     * doorbell (proxy.h) when it publishes: a waiting executor may sleep instead of yield. */
+    int proxied;
     int (*can_connect)(const struct braid_peer_info *self, const struct braid_peer_info *peer);
     braid_result_t (*setup)(struct braid_comm *comm, struct braid_conn *conn, void *blob,
                             size_t *bloblen);
