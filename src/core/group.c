@@ -223,10 +223,13 @@ static braid_result_t prepare(struct run_state *st)
 
 /* How an idle poll waits: spin while a quick answer is likely, then yield the core (ranks often
  * outnumber cores), then nap in growing steps so a long wait costs no CPU. When everything
- * pending waits on the proxy (network connectors), it sleeps on the proxy's doorbell instead:
- * yielding would only take turns on the core with the proxy that has the work to do. */
+ * pending waits on network connectors, the poll drives the proxy's passes itself while it has
+ * a core to spare (proxy.h) and otherwise sleeps on the proxy's doorbell: yielding would only
+ * take turns on the core with the proxy that has the work to do. */
 enum wait_mode { WAIT_SPIN, WAIT_YIELD, WAIT_NAP, WAIT_BELL };
 
+/* How long an idle wait stays in its busy modes (spinning, yielding, driving the proxy). */
+#define BUSY_WAIT_NS 20000000ull
 /* The longest doorbell sleep: bounds how late a timeout or a dead peer is noticed (abort rings
  * the bell itself). */
 #define BELL_MAX_NS 10000000ull
@@ -237,7 +240,7 @@ static enum wait_mode wait_mode(uint64_t idle_ns, uint64_t spin_ns, int proxied)
         return WAIT_SPIN;
     if (proxied)
         return WAIT_BELL;
-    return idle_ns < 20000000 ? WAIT_YIELD : WAIT_NAP;
+    return idle_ns < BUSY_WAIT_NS ? WAIT_YIELD : WAIT_NAP;
 }
 
 /* bell: the doorbell sequence if this poll armed it (mode was WAIT_BELL), else -1. */
@@ -370,12 +373,28 @@ static int waits_on_proxy(const struct braid_exec_op *op)
     return conn && conn->transport && conn->transport->proxied;
 }
 
+/* One idle poll's turn at driving the proxy; returns whether the pass moved anything. Drives
+ * only with a core to spare (spin_ns > 0) and for the first BUSY_WAIT_NS of an idle spell. */
+static int drive_proxy(int *driving, uint64_t spin_ns, uint64_t idle_ns)
+{
+    if (spin_ns == 0 || idle_ns >= BUSY_WAIT_NS) {
+        if (*driving)
+            braid__proxy_drive_end();
+        *driving = 0;
+        return 0;
+    }
+    if (!*driving)
+        *driving = braid__proxy_drive_begin();
+    return *driving && braid__proxy_drive();
+}
+
 static braid_result_t progress_all(struct run_state *st)
 {
     braid_result_t first = BRAID_SUCCESS;
     uint64_t idle_since = 0, last_live = 0, idle_ns = 0;
     unsigned polls = 0; /* idle polls since the last progress */
     enum wait_mode mode = WAIT_SPIN;
+    int driving = 0;
     for (;;) {
         /* Armed before the poll, so a ring after it cannot be missed (proxy.h). */
         int64_t bell = mode == WAIT_BELL ? (int64_t)braid__proxy_bell_arm() : -1;
@@ -399,15 +418,21 @@ static braid_result_t progress_all(struct run_state *st)
             pending += !braid__exec_done(op);
             proxied &= r > 0 || braid__exec_done(op) || waits_on_proxy(op);
         }
-        if (!pending || progressed) {
+        if (!pending) {
             if (bell >= 0)
                 braid__proxy_bell_disarm();
-            if (!pending)
-                return first;
+            if (driving)
+                braid__proxy_drive_end();
+            return first;
+        }
+        if (!progressed && proxied && drive_proxy(&driving, st->spin_ns, idle_ns))
+            progressed = 1; /* data is moving: the wait is not idle */
+        if (progressed) {
+            if (bell >= 0)
+                braid__proxy_bell_disarm();
             polls = 0;
-            idle_since = 0;
-            if (mode == WAIT_BELL)
-                mode = st->spin_ns ? WAIT_SPIN : WAIT_BELL;
+            idle_since = idle_ns = 0;
+            mode = st->spin_ns || !proxied ? WAIT_SPIN : WAIT_BELL;
             continue;
         }
         if (polls++ == 0 && mode != WAIT_BELL)
@@ -419,7 +444,9 @@ static braid_result_t progress_all(struct run_state *st)
             if (last_live == 0 || now - last_live > LIVENESS_NS)
                 last_live = now;
             idle_ns = now - idle_since;
-            mode = wait_mode(idle_ns, st->spin_ns, proxied);
+            mode = wait_mode(idle_ns, st->spin_ns, proxied && !driving);
+            if (driving && mode != WAIT_SPIN)
+                mode = WAIT_YIELD;
         }
         idle_wait(mode, idle_ns, bell);
         if (bell >= 0)

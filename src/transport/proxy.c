@@ -45,6 +45,10 @@ static struct {
     /* The doorbell (proxy.h): a futex word and how many executors sleep on it. */
     _Atomic uint32_t bell;
     atomic_int bell_waiters;
+    /* 1 while a caller's thread drives the passes (proxy.h); a futex word the proxy thread
+     * sleeps on meanwhile. drive_harvest: when the driver last collected socket events. */
+    _Atomic uint32_t driver;
+    uint64_t drive_harvest;
 } proxy = {
     .life = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -125,12 +129,30 @@ static int try_sleep(void)
     return 1;
 }
 
+static void futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t timeout_ns)
+{
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
+    /* Returns at once if *word != val; EINTR and spurious wake-ups only shorten the sleep. */
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
 static void *proxy_main(void *arg)
 {
     (void)arg;
     braid__log_set_rank(-1);
     uint64_t idle_since = braid__now_ns(), last_harvest = idle_since;
     while (!atomic_load(&proxy.stop)) {
+        if (atomic_load_explicit(&proxy.driver, memory_order_acquire)) {
+            /* A caller drives: stand by without touching the items until it stops. */
+            futex_wait(&proxy.driver, 1, BRAID_PROXY_NAP_MS * 1000000ull);
+            idle_since = last_harvest = braid__now_ns();
+            continue;
+        }
         uint64_t now = braid__now_ns();
         int harvest = now - last_harvest > PROXY_HARVEST_NS;
         if (harvest)
@@ -186,6 +208,7 @@ err_close:
 static void stop_thread(void)
 {
     atomic_store(&proxy.stop, 1);
+    futex_wake(&proxy.driver);
     uint64_t one = 1;
     while (write(proxy.evfd, &one, sizeof(one)) < 0 && errno == EINTR)
         ;
@@ -289,10 +312,7 @@ void braid__proxy_bell_disarm(void)
 
 void braid__proxy_bell_wait(uint32_t seq, uint64_t timeout_ns)
 {
-    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
-    /* Returns at once if the bell rang since seq was read; EINTR and spurious wake-ups only
-     * shorten the sleep, and the caller polls again either way. */
-    syscall(SYS_futex, &proxy.bell, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+    futex_wait(&proxy.bell, seq, timeout_ns);
 }
 
 void braid__proxy_bell_ring(void)
@@ -301,5 +321,31 @@ void braid__proxy_bell_ring(void)
     if (atomic_load_explicit(&proxy.bell_waiters, memory_order_relaxed) == 0)
         return;
     atomic_fetch_add_explicit(&proxy.bell, 1, memory_order_release);
-    syscall(SYS_futex, &proxy.bell, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    futex_wake(&proxy.bell);
+}
+
+int braid__proxy_drive_begin(void)
+{
+    uint32_t none = 0;
+    if (!atomic_compare_exchange_strong(&proxy.driver, &none, 1))
+        return 0;
+    proxy.drive_harvest = braid__now_ns();
+    return 1;
+}
+
+int braid__proxy_drive(void)
+{
+    uint64_t now = braid__now_ns();
+    int harvest = now - proxy.drive_harvest > PROXY_HARVEST_NS;
+    if (harvest)
+        proxy.drive_harvest = now;
+    return run_pass(harvest);
+}
+
+void braid__proxy_drive_end(void)
+{
+    atomic_store_explicit(&proxy.driver, 0, memory_order_release);
+    futex_wake(&proxy.driver);
+    /* Callers asleep on the bell may want to drive now. */
+    braid__proxy_bell_ring();
 }

@@ -11,6 +11,12 @@
  * braid__proxy_wake() writes only while the proxy is asleep. A sleeping proxy also wakes every
  * BRAID_PROXY_NAP_MS, so that flags set without a wake-up (a poisoned FIFO, a close request)
  * are seen within that bound.
+ *
+ * A caller blocked in a host collective whose steps all wait on network connectors may drive
+ * the passes itself (braid__proxy_drive_begin/drive/drive_end) while it has a core to spare:
+ * handing every slot between two threads costs more than the copy it hands over when ranks and
+ * proxies share few cores. Meanwhile the proxy thread stands by; it takes over again when the
+ * driver stops. One driver at a time; its passes progress every item of the process.
  */
 #ifndef BRAID_TRANSPORT_PROXY_H
 #define BRAID_TRANSPORT_PROXY_H
@@ -74,5 +80,12 @@ void braid__proxy_bell_disarm(void);
 void braid__proxy_bell_wait(uint32_t seq, uint64_t timeout_ns);
 /* Wakes every sleeper; cheap when none sleeps. Called by the proxy, and by abort. */
 void braid__proxy_bell_ring(void);
+
+/* Makes the calling thread the driver; 0 if another thread drives. */
+int braid__proxy_drive_begin(void);
+/* One pass over every item on the driver's thread; returns whether it moved anything. */
+int braid__proxy_drive(void);
+/* Hands the passes back to the proxy thread (and wakes callers asleep on the bell). */
+void braid__proxy_drive_end(void);
 
 #endif
