@@ -354,6 +354,7 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
     braid__err_copy(comm->last_error);
     braid__comm_set_error(comm, res);
     braid__comm_poison(comm);
+    braid__proxy_quiesce(); /* no proxy pass reads this call's buffers any more */
     for (int j = 0; j < st->ncalls; j++)
         if (st->ops[j] && st->calls[j].comm == comm && !braid__exec_done(st->ops[j]) &&
             st->ops[j]->status == BRAID_SUCCESS)
@@ -374,10 +375,12 @@ static int waits_on_proxy(const struct braid_exec_op *op)
 }
 
 /* One idle poll's turn at driving the proxy; returns whether the pass moved anything. Drives
- * only with a core to spare (spin_ns > 0) and for the first BUSY_WAIT_NS of an idle spell. */
-static int drive_proxy(int *driving, uint64_t spin_ns, uint64_t idle_ns)
+ * only while everything pending waits on the proxy (proxied), with a core to spare
+ * (spin_ns > 0), for the first BUSY_WAIT_NS of an idle spell; otherwise hands back at once,
+ * since the proxy thread stands by while anyone drives. */
+static int drive_proxy(int *driving, int proxied, uint64_t spin_ns, uint64_t idle_ns)
 {
-    if (spin_ns == 0 || idle_ns >= BUSY_WAIT_NS) {
+    if (!proxied || spin_ns == 0 || idle_ns >= BUSY_WAIT_NS) {
         if (*driving)
             braid__proxy_drive_end();
         *driving = 0;
@@ -425,7 +428,8 @@ static braid_result_t progress_all(struct run_state *st)
                 braid__proxy_drive_end();
             return first;
         }
-        if (!progressed && proxied && drive_proxy(&driving, st->spin_ns, idle_ns))
+        if (!progressed && (proxied || driving) &&
+            drive_proxy(&driving, proxied, st->spin_ns, idle_ns))
             progressed = 1; /* data is moving: the wait is not idle */
         if (progressed) {
             if (bell >= 0)

@@ -42,6 +42,9 @@ static const struct braid_param_def params[] = {
      "socket transport: I/O threads per connection (1..16); streams = threads x sockets"},
     {"BRAID_NSOCKS_PERTHREAD", "2",
      "socket transport: TCP streams per I/O thread (1..16); large messages are striped"},
+    {"BRAID_NET_DIRECT", "1",
+     "1: network sends read the caller's buffers directly; 0: copy every payload into the "
+     "connector FIFO first"},
     {"BRAID_HOSTID", NULL, "override this host's identity (ranks with equal ids share memory)"},
     {"BRAID_TOPO_FILE", NULL,
      "load this host's topology from an NCCL-format XML file; probing fills what it leaves out"},

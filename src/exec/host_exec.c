@@ -134,35 +134,14 @@ static char *slot_of(const struct braid_conn *conn)
 struct step_io {
     struct braid_conn *recv;
     struct braid_conn *send[2];
+    size_t start, len; /* the step's piece, in elements */
 };
 
-/* Resolves the step's connectors and checks they are ready; 0 if it must wait. */
-static int step_ready(struct braid_exec_op *op, int c, const struct braid_step *s,
-                      struct step_io *io)
+static void note_wait(struct braid_exec_op *op, int c, int peer, int send)
 {
-    struct braid_exec_chan *ch = &op->ch[c];
-    memset(io, 0, sizeof(*io));
-    for (int i = 0; i < 2; i++)
-        if (s->src[i].kind == BRAID_REF_PEER) {
-            io->recv = turn(ch, op->comm, BRAID_CONN_RECV, c, (int)s->src[i].index);
-            if (!io->recv || !recv_ready(io->recv)) {
-                op->wait_channel = c;
-                op->wait_peer = (int)s->src[i].index;
-                op->wait_send = 0;
-                return 0;
-            }
-        }
-    for (int i = 0; i < 2; i++)
-        if (s->dst[i].kind == BRAID_REF_PEER) {
-            io->send[i] = turn(ch, op->comm, BRAID_CONN_SEND, c, (int)s->dst[i].index);
-            if (!io->send[i] || !send_ready(io->send[i])) {
-                op->wait_channel = c;
-                op->wait_peer = (int)s->dst[i].index;
-                op->wait_send = 1;
-                return 0;
-            }
-        }
-    return 1;
+    op->wait_channel = c;
+    op->wait_peer = peer;
+    op->wait_send = send;
 }
 
 static const char *buffer_at(const struct braid_exec_op *op, struct braid_ref ref, size_t start)
@@ -171,13 +150,82 @@ static const char *buffer_at(const struct braid_exec_op *op, struct braid_ref re
     return base + ((size_t)ref.index * op->count + start) * op->esize;
 }
 
+/* A send connector of the channel with a direct send still in flight that reads [p, p + n);
+ * NULL when none does. */
+static struct braid_conn *direct_in_flight(const struct braid_exec_chan *ch, const char *p,
+                                           size_t n)
+{
+    for (int i = 0; i < ch->nuses; i++) {
+        struct braid_conn *conn = ch->uses[i].conn;
+        if (conn->dir != BRAID_CONN_SEND || !conn->can_direct)
+            continue;
+        uint64_t tail = atomic_load_explicit(&conn->fifo->tail, memory_order_acquire);
+        for (uint64_t q = tail; q < conn->pos; q++) {
+            const char *d = conn->direct[q % conn->nslots];
+            if (d && d < p + n && p < d + conn->fifo->sizes[q % conn->nslots])
+                return conn;
+        }
+    }
+    return NULL;
+}
+
+/* Resolves the step's connectors and checks they are ready, and that no direct send still
+ * reads the output the step writes; 0 if it must wait. */
+static int step_ready(struct braid_exec_op *op, int c, const struct braid_step *s,
+                      struct step_io *io)
+{
+    struct braid_exec_chan *ch = &op->ch[c];
+    io->recv = io->send[0] = io->send[1] = NULL;
+    for (int i = 0; i < 2; i++)
+        if (s->src[i].kind == BRAID_REF_PEER) {
+            io->recv = turn(ch, op->comm, BRAID_CONN_RECV, c, (int)s->src[i].index);
+            if (!io->recv || !recv_ready(io->recv)) {
+                note_wait(op, c, (int)s->src[i].index, 0);
+                return 0;
+            }
+        }
+    for (int i = 0; i < 2; i++)
+        if (s->dst[i].kind == BRAID_REF_PEER) {
+            io->send[i] = turn(ch, op->comm, BRAID_CONN_SEND, c, (int)s->dst[i].index);
+            if (!io->send[i] || !send_ready(io->send[i])) {
+                note_wait(op, c, (int)s->dst[i].index, 1);
+                return 0;
+            }
+        }
+    braid__plan_piece(op->plan, op->count, op->elems, ch->iter, c, (int)s->piece, &io->start,
+                      &io->len);
+    for (int i = 0; i < 2 && ch->direct; i++)
+        if (s->dst[i].kind == BRAID_REF_OUTPUT) {
+            struct braid_conn *busy =
+                direct_in_flight(ch, buffer_at(op, s->dst[i], io->start), io->len * op->esize);
+            if (busy) {
+                note_wait(op, c, busy->peer, 1);
+                return 0;
+            }
+        }
+    return 1;
+}
+
+/* Where a step's sends can take their payload from without a copy: the output it also writes,
+ * or the buffer a plain copy reads (the op's own memory either way). NULL: only in a slot. */
+static const char *payload_at(const struct braid_exec_op *op, const struct braid_step *s,
+                              const void *const src[2], void *const dst[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (s->dst[i].kind == BRAID_REF_OUTPUT)
+            return dst[i];
+    int transforms = (s->flags & BRAID_STEP_FINAL) && op->op == BRAID_AVG;
+    if (!(s->flags & BRAID_STEP_REDUCE) && !transforms &&
+        (s->src[0].kind == BRAID_REF_INPUT || s->src[0].kind == BRAID_REF_OUTPUT))
+        return src[0];
+    return NULL;
+}
+
 /* Executes one ready step: all sources are read before any destination is written. */
 static braid_result_t run_step(struct braid_exec_op *op, int c, const struct braid_step *s,
                                const struct step_io *io)
 {
-    size_t start, len;
-    braid__plan_piece(op->plan, op->count, op->elems, op->ch[c].iter, c, (int)s->piece, &start,
-                      &len);
+    size_t start = io->start, len = io->len;
     size_t bytes = len * op->esize;
     const void *src[2] = {NULL, NULL};
     void *dst[2] = {NULL, NULL};
@@ -195,11 +243,19 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
         } else if (s->src[i].kind != BRAID_REF_NONE) {
             src[i] = buffer_at(op, s->src[i], start);
         }
-        if (s->dst[i].kind == BRAID_REF_PEER)
-            dst[i] = slot_of(io->send[i]);
-        else if (s->dst[i].kind == BRAID_REF_OUTPUT)
+        if (s->dst[i].kind == BRAID_REF_OUTPUT)
             dst[i] = (void *)buffer_at(op, s->dst[i], start);
     }
+    /* Sends whose connector can read the payload where it lies skip the copy into a slot. */
+    const char *payload = payload_at(op, s, src, dst);
+    const char *direct[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++)
+        if (io->send[i]) {
+            if (payload && io->send[i]->can_direct && len > 0)
+                direct[i] = payload;
+            else
+                dst[i] = slot_of(io->send[i]);
+        }
     if (!dst[0]) {
         dst[0] = dst[1];
         dst[1] = NULL;
@@ -221,13 +277,32 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
     for (int i = 0; i < 2; i++)
         if (io->send[i]) {
             struct braid_conn *conn = io->send[i];
-            conn->fifo->sizes[conn->pos % conn->nslots] = bytes;
+            uint32_t idx = (uint32_t)(conn->pos % conn->nslots);
+            conn->fifo->sizes[idx] = bytes;
+            if (conn->can_direct)
+                conn->direct[idx] = direct[i];
+            op->ch[c].direct |= direct[i] != NULL;
             atomic_store_explicit(&conn->fifo->head, conn->pos + 1, memory_order_release);
             conn->pos++;
             if (conn->transport->notify)
                 conn->transport->notify(conn);
         }
     return BRAID_SUCCESS;
+}
+
+/* Whether every direct send of the channel has left; notes what it waits for if not. */
+static int drained(struct braid_exec_op *op, int c)
+{
+    struct braid_exec_chan *ch = &op->ch[c];
+    for (int i = 0; i < ch->nuses; i++) {
+        struct braid_conn *conn = ch->uses[i].conn;
+        if (conn->dir == BRAID_CONN_SEND && conn->can_direct &&
+            atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) < conn->pos) {
+            note_wait(op, c, conn->peer, 1);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static void finish_channel(struct braid_exec_op *op, int c)
@@ -248,6 +323,13 @@ int braid__exec_progress(struct braid_exec_op *op)
         struct braid_exec_chan *ch = &op->ch[c];
         const struct braid_channel_plan *cp = &op->plan->channels[c];
         while (!ch->done) {
+            if (ch->draining) {
+                if (!drained(op, c))
+                    break;
+                finish_channel(op, c);
+                steps++;
+                break;
+            }
             if (cp->nsteps == 0) {
                 finish_channel(op, c);
                 break;
@@ -265,8 +347,12 @@ int braid__exec_progress(struct braid_exec_op *op)
             op->steps_done++;
             if (++ch->step == cp->nsteps) {
                 ch->step = 0;
-                if (++ch->iter == op->iters)
-                    finish_channel(op, c);
+                if (++ch->iter == op->iters) {
+                    if (ch->direct)
+                        ch->draining = 1;
+                    else
+                        finish_channel(op, c);
+                }
             }
         }
     }

@@ -27,6 +27,10 @@ struct braid_exec_chan {
     size_t iter;
     uint32_t step;
     int done;
+    /* Some send posted the caller's memory instead of a copy (transport.h, direct): the
+     * channel's writes to that memory and its completion wait until the proxy sent it. */
+    int direct;
+    int draining; /* every step ran; waiting for direct sends to leave */
     int nuses;
     struct braid_conn_use *uses; /* connectors this channel uses, with their tickets */
 };

@@ -81,6 +81,11 @@ void braid__proxy_bell_wait(uint32_t seq, uint64_t timeout_ns);
 /* Wakes every sleeper; cheap when none sleeps. Called by the proxy, and by abort. */
 void braid__proxy_bell_ring(void);
 
+/* Returns once no progress pass that began before the call is running. A comm that broke
+ * poisons its connectors and then calls this: passes after it see the poison and no longer
+ * read the caller's buffers (direct sends, transport.h), so the call may return them. */
+void braid__proxy_quiesce(void);
+
 /* Makes the calling thread the driver; 0 if another thread drives. */
 int braid__proxy_drive_begin(void);
 /* One pass over every item on the driver's thread; returns whether it moved anything. */

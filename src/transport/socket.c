@@ -128,8 +128,12 @@ static braid_result_t sock_setup(struct braid_comm *comm, struct braid_conn *con
         return braid__err(BRAID_ERR_NO_MEMORY, "socket: cannot map a %zu-byte FIFO for rank %d: %s",
                           sc->mem_bytes, conn->peer, strerror(errno));
     }
-    if (conn->dir == BRAID_CONN_SEND)
+    if (conn->dir == BRAID_CONN_SEND) {
+        long direct;
+        BRAID_CHECK(braid__param_int("BRAID_NET_DIRECT", 0, 1, &direct));
+        conn->can_direct = (int)direct;
         return BRAID_SUCCESS;
+    }
     struct sock_blob b;
     BRAID_CHECK(listen_for_peer(comm, sc, &b));
     memcpy(blob, &b, sizeof(b));

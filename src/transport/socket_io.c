@@ -1,7 +1,8 @@
 /*
  * The socket transport's data path, run by the proxy thread (socket_io.h has the wire format).
  *
- * Send side: the executor fills slots and publishes head; each stream walks the slots
+ * Send side: the executor fills slots (or points at its own memory, transport.h) and publishes
+ * head; each stream walks the slots
  * [tail, head) in order and sends the frames it carries (socket_stripe.h); once every part of
  * the oldest slot is on the wire the proxy publishes tail. Receive side: each stream reads
  * frame headers and, when the frame's slot lies within head - tail < nslots, its payload
@@ -184,10 +185,13 @@ static int stream_send(struct sock_conn *sc, int i, uint64_t head)
         if (s->hdr_done < sizeof(s->hdr))
             iov[niov++] =
                 (struct iovec){(char *)&s->hdr + s->hdr_done, sizeof(s->hdr) - s->hdr_done};
-        char *slot = conn->slots + (s->seq % conn->nslots) * conn->slot_bytes;
+        uint32_t idx = (uint32_t)(s->seq % conn->nslots);
+        /* The payload is in the slot, or where the executor posted it (transport.h). */
+        char *payload =
+            conn->direct[idx] ? (char *)conn->direct[idx] : conn->slots + idx * conn->slot_bytes;
         if (s->body_done < s->hdr.len)
             iov[niov++] =
-                (struct iovec){slot + s->hdr.offset + s->body_done, s->hdr.len - s->body_done};
+                (struct iovec){payload + s->hdr.offset + s->body_done, s->hdr.len - s->body_done};
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
         ssize_t n = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)

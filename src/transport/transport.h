@@ -43,6 +43,12 @@ struct braid_conn {
      * the proxy; the executor fails the waiting call with this text. */
     atomic_int failed;
     char error[256];
+    /* Sender only, set by transports that can send from the caller's memory (socket, unless
+     * BRAID_NET_DIRECT=0): the executor may then post a slot whose payload lies at direct[i]
+     * instead of in the slot, saving the copy. It sets direct[i] (NULL: in the slot) with
+     * sizes[i] before publishing head, and keeps the memory unchanged until tail passes i. */
+    int can_direct;
+    const char *direct[BRAID_FIFO_MAX_SLOTS];
     /* Ordering among operations of one group that use this connector: an operation may use
      * it while `serving` equals the ticket it drew from `next_ticket`. */
     uint64_t next_ticket;
