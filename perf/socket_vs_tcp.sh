@@ -7,9 +7,10 @@
 #   perf/socket_vs_tcp.sh [-R repeats (5)] [-B build dir (build-sock)] [--no-build]
 #
 # Raw TCP (perf/tcp_rate.c, as many streams as braid uses): one direction alone, and both
-# directions at once (a 2-rank all-reduce sends and receives at the same time, so the rate per
-# direction under two-way load is the fair yardstick on a veth, where both directions share the
-# same CPUs). Open MPI: mpirun runs in namespace A; a wrapper moves rank 1 into namespace B
+# directions at once. A 2-rank all-reduce's busbw is the bytes each rank sends (and receives,
+# at the same time) per second, so the yardstick is the rate per direction under two-way load:
+# on a real NIC that equals the one-way rate, on a veth both directions share the same CPUs.
+# braid runs twice per repeat: as configured, and with BRAID_NET_DIRECT=0 (sends copied). Open MPI: mpirun runs in namespace A; a wrapper moves rank 1 into namespace B
 # (ip netns exec) before exec'ing the benchmark, and `--mca btl tcp,self` with
 # btl_tcp_if_include eth0 makes it use the veth. Rank 1 reaches mpirun's PMIx server over
 # namespace A's eth0 (PMIX_MCA_ptl_tcp_remote_connections=1), since its loopback is not A's.
@@ -65,12 +66,14 @@ STREAMS=$((${BRAID_SOCKET_NTHREADS:-1} * ${BRAID_NSOCKS_PERTHREAD:-2}))
 BW_ARGS=(-b 64M -e 64M -n 20 -w 5)
 port=$((30000 + tag % 20000))
 
-# Prints the busbw (GB/s, field 8 of the first row) of a braid-perf run across A and B.
+# Prints the busbw (GB/s, field 8 of the first row) of a braid-perf run across A and B; extra
+# arguments are BRAID_* settings for both ranks.
 braid_run() {
   local name=$1 check=$2
+  shift 2
   port=$((port + 1))
-  local env=(BRAID_ROOT="$NET.1:$port" BRAID_NRANKS=2 BRAID_SECRET="svt$tag")
-  echo "\$ braid-perf all_reduce ${BW_ARGS[*]} -c $check (rank 0 in $A, rank 1 in $B)" >>"$LOG"
+  local env=(BRAID_ROOT="$NET.1:$port" BRAID_NRANKS=2 BRAID_SECRET="svt$tag" "$@")
+  echo "\$ $* braid-perf all_reduce ${BW_ARGS[*]} -c $check (rank 0 in $A, rank 1 in $B)" >>"$LOG"
   ip netns exec "$B" env "${env[@]}" BRAID_RANK=1 timeout 300 "$PERF" all_reduce \
     "${BW_ARGS[@]}" -c "$check" >"$OUT/$name.r1.txt" 2>&1 &
   ip netns exec "$A" env "${env[@]}" BRAID_RANK=0 BRAID_DEBUG=INFO BRAID_DEBUG_SUBSYS=NET \
@@ -140,18 +143,20 @@ check=$(braid_run check 1)
 grep -q "Out of bounds values : 0 OK" "$OUT/check.txt" || die "braid's 64 MiB all-reduce is wrong"
 grep -q "transport socket" "$OUT/check.txt" || die "braid did not use the socket transport"
 
-BBW="" UNI="" BID="" MBW=""
+BBW="" CBW="" UNI="" BID="" MBW=""
 for r in $(seq 1 "$REPEATS"); do
   echo "  repeat $r/$REPEATS" >&2
   UNI="$UNI $(tcp_uni)"
   BID="$BID $(tcp_bidir)"
   BBW="$BBW $(braid_run "braid_$r" 0)"
+  CBW="$CBW $(braid_run "braid_copy_$r" 0 BRAID_NET_DIRECT=0)"
   MBW="$MBW $(mpi_run)"
 done
 echo "load after: $(uptime)" | tee -a "$LOG" >&2
 uni=$(echo "$UNI" | median)
 bid=$(echo "$BID" | median)
 bbw=$(echo "$BBW" | median)
+cbw=$(echo "$CBW" | median)
 mbw=$(echo "$MBW" | median)
 
 cat <<EOF | tee "$OUT/RESULTS-block.md"
@@ -164,9 +169,10 @@ cat <<EOF | tee "$OUT/RESULTS-block.md"
 | measurement | GB/s | braid busbw / this |
 | --- | ---: | ---: |
 | braid all-reduce 64 MiB float32 busbw | $bbw | |
+| braid, sends copied into the FIFO (BRAID_NET_DIRECT=0) | $cbw | $(ratio "$bbw" "$cbw") |
+| raw TCP both ways at once, per direction (the yardstick) | $bid | $(ratio "$bbw" "$bid") |
 | raw TCP one way, $STREAMS streams (tcp_rate) | $uni | $(ratio "$bbw" "$uni") |
-| raw TCP both ways at once, per direction | $bid | $(ratio "$bbw" "$bid") |
 | Open MPI btl tcp,self all-reduce busbw | ${mbw:-n/a} | $(ratio "$bbw" "${mbw:-0}") |
 
-Every repeat: braid [$BBW ], TCP one way [$UNI ], TCP both ways [$BID ], MPI [$MBW ].
+Every repeat: braid [$BBW ], braid copying [$CBW ], TCP both ways [$BID ], TCP one way [$UNI ], MPI [$MBW ].
 EOF
