@@ -378,17 +378,17 @@ static int waits_on_proxy(const struct braid_exec_op *op)
  * only while everything pending waits on the proxy (proxied), with a core to spare
  * (spin_ns > 0), for the first BUSY_WAIT_NS of an idle spell; otherwise hands back at once,
  * since the proxy thread stands by while anyone drives. */
-static int drive_proxy(int *driving, int proxied, uint64_t spin_ns, uint64_t idle_ns)
+static int drive_proxy(int *driving, int proxied, uint64_t spin_ns, uint64_t idle_ns, int fresh)
 {
     if (!proxied || spin_ns == 0 || idle_ns >= BUSY_WAIT_NS) {
         if (*driving)
-            braid__proxy_drive_end();
+            braid__proxy_drive_end(0);
         *driving = 0;
         return 0;
     }
     if (!*driving)
         *driving = braid__proxy_drive_begin();
-    return *driving && braid__proxy_drive();
+    return *driving && braid__proxy_drive(fresh);
 }
 
 static braid_result_t progress_all(struct run_state *st)
@@ -424,12 +424,11 @@ static braid_result_t progress_all(struct run_state *st)
         if (!pending) {
             if (bell >= 0)
                 braid__proxy_bell_disarm();
-            if (driving)
-                braid__proxy_drive_end();
+            braid__proxy_drive_end(1); /* also when it lingers from an earlier call */
             return first;
         }
         if (!progressed && (proxied || driving) &&
-            drive_proxy(&driving, proxied, st->spin_ns, idle_ns))
+            drive_proxy(&driving, proxied, st->spin_ns, idle_ns, polls == 0))
             progressed = 1; /* data is moving: the wait is not idle */
         if (progressed) {
             if (bell >= 0)

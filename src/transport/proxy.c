@@ -26,10 +26,25 @@
  * next slot of a pipelined transfer without a wake-up, short enough to leave the core to the
  * ranks when they outnumber the cores. */
 #define PROXY_SPIN_NS 20000ull
+/* How long a driver that left keeps the passes for its next call before the proxy thread
+ * takes them back on its own (anything that needs the proxy sooner takes them back at once). */
+#define PROXY_LINGER_NS 50000000ull
 /* While busy, the proxy still collects socket events this often (they tell items to look at
  * their peers' control frames). */
 #define PROXY_HARVEST_NS 1000000ull
 #define PROXY_MAX_EVENTS 64
+
+enum { DRIVER_NONE = 0, DRIVER_ACTIVE = 1, DRIVER_LINGER = 2 };
+
+/* Per thread: the address identifies the thread as the driver; `posted` and `pending` say
+ * whether it left work a lingering driver must not sit on (posted sends since its last pass,
+ * data its last pass could not send). */
+static _Thread_local struct {
+    int posted;
+    int pending;
+    int touched; /* it published a FIFO counter since its last pass */
+    int moved;   /* its last pass moved something */
+} drive_self;
 
 static struct {
     pthread_mutex_t life;
@@ -45,10 +60,14 @@ static struct {
     /* The doorbell (proxy.h): a futex word and how many executors sleep on it. */
     _Atomic uint32_t bell;
     atomic_int bell_waiters;
-    /* 1 while a caller's thread drives the passes (proxy.h); a futex word the proxy thread
-     * sleeps on meanwhile. drive_harvest: when the driver last collected socket events. */
+    /* Who runs the passes (proxy.h): a futex word the proxy thread sleeps on while a caller
+     * drives or lingers. owner: the driving or lingering thread's marker. left_ns: when the
+     * lingering driver left. drive_harvest: when the driver last collected socket events. */
     _Atomic uint32_t driver;
+    _Atomic uintptr_t owner;
+    _Atomic uint64_t left_ns;
     uint64_t drive_harvest;
+    atomic_int kick; /* another thread posted work while a caller drives */
 } proxy = {
     .life = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -78,8 +97,8 @@ static void drain_eventfd(void)
         ;
 }
 
-/* One pass over every item; returns whether any moved data. Rings the doorbell when an item
- * published something an executor may wait for. */
+/* One pass over every item; returns the BRAID_PROXY_* bits of all of them. Rings the doorbell
+ * when an item published something an executor may wait for. */
 static int run_pass(int harvest)
 {
     int work = 0;
@@ -95,7 +114,7 @@ static int run_pass(int harvest)
     pthread_mutex_unlock(&proxy.lock);
     if (work & BRAID_PROXY_PUBLISHED)
         braid__proxy_bell_ring();
-    return work != 0;
+    return work;
 }
 
 static void sleep_on_events(void)
@@ -120,7 +139,7 @@ static int try_sleep(void)
 {
     atomic_store(&proxy.sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    if (run_pass(1) || atomic_load(&proxy.stop)) {
+    if ((run_pass(1) & ~BRAID_PROXY_PENDING) || atomic_load(&proxy.stop)) {
         atomic_store(&proxy.sleeping, 0);
         return 0;
     }
@@ -141,23 +160,48 @@ static void futex_wake(_Atomic uint32_t *word)
     syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
+static int owns_driver(void)
+{
+    return atomic_load_explicit(&proxy.owner, memory_order_relaxed) == (uintptr_t)&drive_self;
+}
+
+/* Takes the passes back from a lingering driver and wakes the proxy thread for them. */
+static void end_linger(void)
+{
+    uint32_t linger = DRIVER_LINGER;
+    if (atomic_compare_exchange_strong(&proxy.driver, &linger, DRIVER_NONE))
+        futex_wake(&proxy.driver);
+}
+
 static void *proxy_main(void *arg)
 {
     (void)arg;
     braid__log_set_rank(-1);
     uint64_t idle_since = braid__now_ns(), last_harvest = idle_since;
     while (!atomic_load(&proxy.stop)) {
-        if (atomic_load_explicit(&proxy.driver, memory_order_acquire)) {
+        uint32_t driver = atomic_load_explicit(&proxy.driver, memory_order_acquire);
+        if (driver == DRIVER_ACTIVE) {
             /* A caller drives: stand by without touching the items until it stops. */
-            futex_wait(&proxy.driver, 1, BRAID_PROXY_NAP_MS * 1000000ull);
+            futex_wait(&proxy.driver, DRIVER_ACTIVE, BRAID_PROXY_NAP_MS * 1000000ull);
             idle_since = last_harvest = braid__now_ns();
             continue;
         }
         uint64_t now = braid__now_ns();
+        if (driver == DRIVER_LINGER) {
+            uint64_t gone = now - atomic_load(&proxy.left_ns);
+            if (gone < PROXY_LINGER_NS) {
+                futex_wait(&proxy.driver, DRIVER_LINGER, PROXY_LINGER_NS - gone);
+            } else {
+                uint32_t linger = DRIVER_LINGER;
+                atomic_compare_exchange_strong(&proxy.driver, &linger, DRIVER_NONE);
+            }
+            idle_since = last_harvest = braid__now_ns();
+            continue;
+        }
         int harvest = now - last_harvest > PROXY_HARVEST_NS;
         if (harvest)
             last_harvest = now;
-        if (run_pass(harvest)) {
+        if (run_pass(harvest) & ~BRAID_PROXY_PENDING) {
             idle_since = now;
             continue;
         }
@@ -285,6 +329,11 @@ void braid__proxy_remove(struct braid_proxy_item *item)
 
 void braid__proxy_wake(void)
 {
+    uint32_t driver = atomic_load_explicit(&proxy.driver, memory_order_relaxed);
+    if (driver == DRIVER_LINGER)
+        end_linger();
+    else if (driver == DRIVER_ACTIVE)
+        atomic_store(&proxy.kick, 1);
     /* Pairs with the fence in try_sleep(): either the proxy sees the counter the caller just
      * published, or the caller sees sleeping == 1. Only the caller that flips it writes. */
     atomic_thread_fence(memory_order_seq_cst);
@@ -298,6 +347,9 @@ void braid__proxy_wake(void)
 
 uint32_t braid__proxy_bell_arm(void)
 {
+    /* A sleeper needs the proxy thread; a driver that left would not come back for it. */
+    if (atomic_load_explicit(&proxy.driver, memory_order_relaxed) == DRIVER_LINGER)
+        end_linger();
     atomic_fetch_add(&proxy.bell_waiters, 1);
     /* Pairs with the fence in braid__proxy_bell_ring(): either the ringer sees this waiter, or
      * the poll that follows the arming sees what the ringer published. */
@@ -326,28 +378,78 @@ void braid__proxy_bell_ring(void)
 
 int braid__proxy_drive_begin(void)
 {
-    uint32_t none = 0;
-    if (!atomic_compare_exchange_strong(&proxy.driver, &none, 1))
+    uint32_t cur = atomic_load(&proxy.driver);
+    if (cur == DRIVER_ACTIVE || !atomic_compare_exchange_strong(&proxy.driver, &cur, DRIVER_ACTIVE))
         return 0;
+    atomic_store_explicit(&proxy.owner, (uintptr_t)&drive_self, memory_order_relaxed);
     proxy.drive_harvest = braid__now_ns();
     return 1;
 }
 
-int braid__proxy_drive(void)
+/* Whether an idle driver's pass could find anything: its own thread published a counter or
+ * its last pass moved data (fresh, touched, moved), another thread posted work (kick), or a
+ * socket reported an event. One epoll_wait instead of a recv() per stream while it waits. */
+static int worth_a_pass(int fresh)
 {
+    if (fresh || drive_self.touched || drive_self.moved || atomic_exchange(&proxy.kick, 0))
+        return 1;
+    struct epoll_event ev[PROXY_MAX_EVENTS];
+    int n = epoll_wait(proxy.epfd, ev, PROXY_MAX_EVENTS, 0);
+    if (n <= 0)
+        return 0;
+    pthread_mutex_lock(&proxy.lock);
+    mark_events(ev, n);
+    pthread_mutex_unlock(&proxy.lock);
+    proxy.drive_harvest = braid__now_ns();
+    return 1;
+}
+
+int braid__proxy_drive(int fresh)
+{
+    if (!worth_a_pass(fresh))
+        return 0;
     uint64_t now = braid__now_ns();
     int harvest = now - proxy.drive_harvest > PROXY_HARVEST_NS;
     if (harvest)
         proxy.drive_harvest = now;
-    return run_pass(harvest);
+    drive_self.posted = drive_self.touched = 0;
+    int work = run_pass(harvest);
+    drive_self.pending = (work & BRAID_PROXY_PENDING) != 0;
+    drive_self.moved = (work & ~BRAID_PROXY_PENDING) != 0;
+    return drive_self.moved;
 }
 
-void braid__proxy_drive_end(void)
+void braid__proxy_drive_end(int call_returns)
 {
-    atomic_store_explicit(&proxy.driver, 0, memory_order_release);
-    futex_wake(&proxy.driver);
+    int left_work = drive_self.posted || drive_self.pending;
+    drive_self.posted = drive_self.pending = drive_self.touched = drive_self.moved = 0;
+    uint32_t d = atomic_load(&proxy.driver);
+    if (d == DRIVER_NONE || !owns_driver())
+        return;
+    if (d == DRIVER_LINGER) {
+        if (left_work)
+            end_linger(); /* this call posted sends without driving: the proxy takes them */
+        return;
+    }
+    if (call_returns && !left_work) {
+        atomic_store(&proxy.left_ns, braid__now_ns());
+        atomic_store_explicit(&proxy.driver, DRIVER_LINGER, memory_order_release);
+    } else {
+        atomic_store_explicit(&proxy.driver, DRIVER_NONE, memory_order_release);
+        futex_wake(&proxy.driver);
+    }
     /* Callers asleep on the bell may want to drive now. */
     braid__proxy_bell_ring();
+}
+
+void braid__proxy_notify(int posted_send)
+{
+    if (atomic_load_explicit(&proxy.driver, memory_order_relaxed) != DRIVER_NONE && owns_driver()) {
+        drive_self.posted |= posted_send; /* its own next pass, or its hand-back, covers it */
+        drive_self.touched = 1;
+        return;
+    }
+    braid__proxy_wake();
 }
 
 void braid__proxy_quiesce(void)

@@ -15,8 +15,12 @@
  * A caller blocked in a host collective whose steps all wait on network connectors may drive
  * the passes itself (braid__proxy_drive_begin/drive/drive_end) while it has a core to spare:
  * handing every slot between two threads costs more than the copy it hands over when ranks and
- * proxies share few cores. Meanwhile the proxy thread stands by; it takes over again when the
- * driver stops. One driver at a time; its passes progress every item of the process.
+ * proxies share few cores. Meanwhile the proxy thread stands by. One driver at a time; its
+ * passes progress every item of the process. A driver whose call returns with nothing left to
+ * send lingers: the proxy thread stays asleep, so back-to-back calls pay no wake-up, until
+ * something needs it (another thread posts work or waits on the bell, a connector is added or
+ * closed: braid__proxy_wake) or 50 ms pass. A driver that leaves sends behind hands back at
+ * once.
  */
 #ifndef BRAID_TRANSPORT_PROXY_H
 #define BRAID_TRANSPORT_PROXY_H
@@ -30,6 +34,7 @@
 /* What an item's progress pass did (bits of its return value). */
 #define BRAID_PROXY_MOVED     1 /* moved bytes or changed state: pass again soon */
 #define BRAID_PROXY_PUBLISHED 2 /* published a FIFO counter or an error the executor awaits */
+#define BRAID_PROXY_PENDING   4 /* holds posted data it could not send yet */
 
 struct braid_proxy_item {
     /* Moves what it can without blocking; returns BRAID_PROXY_* bits, 0 when it found nothing
@@ -59,9 +64,14 @@ braid_result_t braid__proxy_add(struct braid_proxy_item *item);
  */
 void braid__proxy_remove(struct braid_proxy_item *item);
 
-/* Wakes the proxy if it sleeps. Lock-free and cheap while it runs: call it after publishing a
- * FIFO counter. Thread-safe; callable from any thread. */
+/* Wakes the proxy if it sleeps, and takes the passes back from a lingering driver. Lock-free
+ * and cheap while it runs. Thread-safe; callable from any thread. */
 void braid__proxy_wake(void);
+
+/* What a transport's notify hook calls after the executor published a FIFO counter
+ * (posted_send: a slot to send; 0: a received slot freed). braid__proxy_wake(), except on the
+ * thread that drives or lingers, whose own passes or hand-back cover it. */
+void braid__proxy_notify(int posted_send);
 
 /*
  * The executor's doorbell: an executor whose every pending step waits on proxy-served
@@ -88,9 +98,13 @@ void braid__proxy_quiesce(void);
 
 /* Makes the calling thread the driver; 0 if another thread drives. */
 int braid__proxy_drive_begin(void);
-/* One pass over every item on the driver's thread; returns whether it moved anything. */
-int braid__proxy_drive(void);
-/* Hands the passes back to the proxy thread (and wakes callers asleep on the bell). */
-void braid__proxy_drive_end(void);
+/* One pass over every item on the driver's thread, if one could find anything (fresh: the
+ * caller's executor progressed since its last pass); returns whether it moved anything. */
+int braid__proxy_drive(int fresh);
+/* Called by a thread that may drive when it stops driving (call_returns 0: the call goes on
+ * waiting for something else) and whenever a call returns (1). Hands the passes back to the
+ * proxy thread, or lingers where the call returns with nothing left to send; does nothing on
+ * a thread that neither drives nor lingers. Wakes callers asleep on the bell. */
+void braid__proxy_drive_end(int call_returns);
 
 #endif

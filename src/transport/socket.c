@@ -269,8 +269,7 @@ static braid_result_t sock_ready(struct braid_comm *comm, struct braid_conn *con
 
 static void sock_notify(struct braid_conn *conn)
 {
-    (void)conn;
-    braid__proxy_wake();
+    braid__proxy_notify(conn->dir == BRAID_CONN_SEND);
 }
 
 /* Waits until the proxy has put every posted slot on the wire, bounded by the comm timeout. */

@@ -279,7 +279,8 @@ int braid__sock_send_progress(struct braid_proxy_item *item)
         }
         work |= r ? BRAID_PROXY_MOVED : 0;
     }
-    return (advance_tail(sc, head) ? PUBLISHED : 0) | work;
+    work |= advance_tail(sc, head) ? PUBLISHED : 0;
+    return work | (sc->count < head ? BRAID_PROXY_PENDING : 0);
 }
 
 /* Checks a complete header; returns 1 for a data frame to read, 0 otherwise. */

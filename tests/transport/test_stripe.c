@@ -1,7 +1,8 @@
 /*
  * The socket transport's striping arithmetic: for every slot size and stream count, the parts
- * that streams carry cover the slot exactly once, a small slot goes whole on exactly one
- * stream (rotating with the sequence number), and an empty slot still travels.
+ * that streams carry cover the slot exactly once, a mid-size slot goes whole on exactly one
+ * stream (rotating with the sequence number), a small one on stream 0, and an empty slot still
+ * travels.
  */
 #include <check.h>
 
@@ -45,9 +46,13 @@ START_TEST(small_slots_rotate)
     for (int n = 1; n <= 8; n++)
         for (uint64_t seq = 0; seq < 16; seq++) {
             uint32_t off, len;
-            for (int s = 0; s < n; s++)
-                ck_assert_int_eq(braid__stripe_part(seq, 1000, n, s, &off, &len),
+            for (int s = 0; s < n; s++) {
+                ck_assert_int_eq(braid__stripe_part(seq, 131072, n, s, &off, &len),
                                  (int)(seq % (uint64_t)n) == s);
+                ck_assert_int_eq(braid__stripe_part(seq, 1000, n, s, &off, &len), s == 0);
+                ck_assert_int_eq(braid__stripe_part(seq, SOCK_ROTATE_MIN - 1, n, s, &off, &len),
+                                 s == 0);
+            }
         }
     ck_assert_int_eq(braid__stripe_parts(0, 4), 1); /* empty slots still travel */
     ck_assert_int_eq(braid__stripe_parts(SOCK_STRIPE_MIN - 1, 4), 1);
