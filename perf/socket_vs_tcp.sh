@@ -64,25 +64,30 @@ for ns in "$A" "$B"; do ip -n "$ns" link set eth0 up; ip -n "$ns" link set lo up
 
 STREAMS=$((${BRAID_SOCKET_NTHREADS:-1} * ${BRAID_NSOCKS_PERTHREAD:-2}))
 BW_ARGS=(-b 64M -e 64M -n 20 -w 5)
+LAT_ARGS=(-b 8 -e 8 -n 2000 -w 200)
+# What braid_run and mpi_run measure: the arguments, and the field of the first row they print
+# (8: out-of-place busbw in GB/s; 6: out-of-place time in us).
+RUN_ARGS=("${BW_ARGS[@]}")
+FIELD=8
 port=$((30000 + tag % 20000))
 
-# Prints the busbw (GB/s, field 8 of the first row) of a braid-perf run across A and B; extra
+# Prints field $FIELD of the first row of a braid-perf run of RUN_ARGS across A and B; extra
 # arguments are BRAID_* settings for both ranks.
 braid_run() {
   local name=$1 check=$2
   shift 2
   port=$((port + 1))
   local env=(BRAID_ROOT="$NET.1:$port" BRAID_NRANKS=2 BRAID_SECRET="svt$tag" "$@")
-  echo "\$ $* braid-perf all_reduce ${BW_ARGS[*]} -c $check (rank 0 in $A, rank 1 in $B)" >>"$LOG"
+  echo "\$ $* braid-perf all_reduce ${RUN_ARGS[*]} -c $check (rank 0 in $A, rank 1 in $B)" >>"$LOG"
   ip netns exec "$B" env "${env[@]}" BRAID_RANK=1 timeout 300 "$PERF" all_reduce \
-    "${BW_ARGS[@]}" -c "$check" >"$OUT/$name.r1.txt" 2>&1 &
+    "${RUN_ARGS[@]}" -c "$check" >"$OUT/$name.r1.txt" 2>&1 &
   ip netns exec "$A" env "${env[@]}" BRAID_RANK=0 BRAID_DEBUG=INFO BRAID_DEBUG_SUBSYS=NET \
-    timeout 300 "$PERF" all_reduce "${BW_ARGS[@]}" -c "$check" >"$OUT/$name.txt" 2>&1
+    timeout 300 "$PERF" all_reduce "${RUN_ARGS[@]}" -c "$check" >"$OUT/$name.txt" 2>&1
   local rc=$?
   wait $! || rc=1
   cat "$OUT/$name.txt" >>"$LOG"
   [ $rc = 0 ] || { cat "$OUT/$name.txt" "$OUT/$name.r1.txt" >&2; die "braid-perf failed"; }
-  awk '!/^#/ && !/braid/ && NF >= 9 { print $8; exit }' "$OUT/$name.txt"
+  awk -v f="$FIELD" '!/^#/ && !/braid/ && NF >= 9 { print $f; exit }' "$OUT/$name.txt"
 }
 
 # Prints the one-way TCP rate in GB/s from A to B over $STREAMS streams.
@@ -128,10 +133,10 @@ EOF
     timeout 300 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
     --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0 \
     -x PMIX_MCA_ptl_tcp_remote_connections -x PMIX_MCA_ptl_tcp_if_include \
-    "$OUT/mpi_wrap.sh" "$MPIAR" "${BW_ARGS[@]}" \
+    "$OUT/mpi_wrap.sh" "$MPIAR" "${RUN_ARGS[@]}" \
     >"$OUT/mpi.txt" 2>&1 || { cat "$OUT/mpi.txt" >>"$LOG"; return 0; }
   cat "$OUT/mpi.txt" >>"$LOG"
-  awk '!/^#/ && NF >= 9 { print $8; exit }' "$OUT/mpi.txt"
+  awk -v f="$FIELD" '!/^#/ && NF >= 9 { print $f; exit }' "$OUT/mpi.txt"
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "n/a") }'; }
@@ -143,7 +148,7 @@ check=$(braid_run check 1)
 grep -q "Out of bounds values : 0 OK" "$OUT/check.txt" || die "braid's 64 MiB all-reduce is wrong"
 grep -q "transport socket" "$OUT/check.txt" || die "braid did not use the socket transport"
 
-BBW="" CBW="" UNI="" BID="" MBW=""
+BBW="" CBW="" UNI="" BID="" MBW="" BLAT="" MLAT=""
 for r in $(seq 1 "$REPEATS"); do
   echo "  repeat $r/$REPEATS" >&2
   UNI="$UNI $(tcp_uni)"
@@ -151,12 +156,18 @@ for r in $(seq 1 "$REPEATS"); do
   BBW="$BBW $(braid_run "braid_$r" 0)"
   CBW="$CBW $(braid_run "braid_copy_$r" 0 BRAID_NET_DIRECT=0)"
   MBW="$MBW $(mpi_run)"
+  RUN_ARGS=("${LAT_ARGS[@]}") FIELD=6
+  BLAT="$BLAT $(braid_run "braid_lat_$r" 0)"
+  MLAT="$MLAT $(mpi_run)"
+  RUN_ARGS=("${BW_ARGS[@]}") FIELD=8
 done
 echo "load after: $(uptime)" | tee -a "$LOG" >&2
 uni=$(echo "$UNI" | median)
 bid=$(echo "$BID" | median)
 bbw=$(echo "$BBW" | median)
 cbw=$(echo "$CBW" | median)
+blat=$(echo "$BLAT" | median)
+mlat=$(echo "$MLAT" | median)
 mbw=$(echo "$MBW" | median)
 
 cat <<EOF | tee "$OUT/RESULTS-block.md"
@@ -175,4 +186,7 @@ cat <<EOF | tee "$OUT/RESULTS-block.md"
 | Open MPI btl tcp,self all-reduce busbw | ${mbw:-n/a} | $(ratio "$bbw" "${mbw:-0}") |
 
 Every repeat: braid [$BBW ], braid copying [$CBW ], TCP both ways [$BID ], TCP one way [$UNI ], MPI [$MBW ].
+
+8-byte float32 all-reduce, \`${LAT_ARGS[*]}\`, mean time per call (us): braid $blat, Open MPI ${mlat:-n/a} (braid / MPI: $(ratio "$blat" "${mlat:-0}")).
+Every repeat: braid [$BLAT ], MPI [$MLAT ].
 EOF
