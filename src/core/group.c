@@ -367,11 +367,14 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
 #define LOOK_EVERY  64
 #define LIVENESS_NS 200000000ull
 
-/* Whether the op waits on a connector whose other end is the proxy. */
+/* Whether the op waits on a connector whose other end is the proxy: 1, or 2 where the
+ * transport's own threads move the bytes (driving the proxy would not help). */
 static int waits_on_proxy(const struct braid_exec_op *op)
 {
     const struct braid_conn *conn = waited_conn(op);
-    return conn && conn->transport && conn->transport->proxied;
+    if (!conn || !conn->transport || !conn->transport->proxied)
+        return 0;
+    return conn->own_threads ? 2 : 1;
 }
 
 /* One idle poll's turn at driving the proxy; returns whether the pass moved anything. Drives
@@ -401,7 +404,7 @@ static braid_result_t progress_all(struct run_state *st)
     for (;;) {
         /* Armed before the poll, so a ring after it cannot be missed (proxy.h). */
         int64_t bell = mode == WAIT_BELL ? (int64_t)braid__proxy_bell_arm() : -1;
-        int pending = 0, progressed = 0, proxied = 1;
+        int pending = 0, progressed = 0, proxied = 1, drivable = 1;
         int look = bell >= 0 || (polls > 0 && polls % LOOK_EVERY == 0);
         uint64_t now = look ? braid__now_ns() : 0;
         for (int i = 0; i < st->ncalls; i++) {
@@ -419,7 +422,9 @@ static braid_result_t progress_all(struct run_state *st)
             }
             progressed |= r > 0;
             pending += !braid__exec_done(op);
-            proxied &= r > 0 || braid__exec_done(op) || waits_on_proxy(op);
+            int on_proxy = r > 0 || braid__exec_done(op) ? 1 : waits_on_proxy(op);
+            proxied &= on_proxy != 0;
+            drivable &= on_proxy != 2;
         }
         if (!pending) {
             if (bell >= 0)
@@ -428,7 +433,7 @@ static braid_result_t progress_all(struct run_state *st)
             return first;
         }
         if (!progressed && (proxied || driving) &&
-            drive_proxy(&driving, proxied, st->spin_ns, idle_ns, polls == 0))
+            drive_proxy(&driving, proxied && drivable, st->spin_ns, idle_ns, polls == 0))
             progressed = 1; /* data is moving: the wait is not idle */
         if (progressed) {
             if (bell >= 0)

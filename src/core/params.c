@@ -39,7 +39,8 @@ static const struct braid_param_def params[] = {
     {"BRAID_TRANSPORT", NULL,
      "force a transport for every peer: shm (same host only) or socket (any host)"},
     {"BRAID_SOCKET_NTHREADS", "1",
-     "socket transport: I/O threads per connection (1..16); streams = threads x sockets"},
+     "socket transport: I/O helper threads moving the streams (1..16; 1: the proxy "
+     "does); streams = threads x sockets"},
     {"BRAID_NSOCKS_PERTHREAD", "2",
      "socket transport: TCP streams per I/O thread (1..16); large messages are striped"},
     {"BRAID_NET_DIRECT", "1",

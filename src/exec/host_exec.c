@@ -278,7 +278,9 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
         if (io->send[i]) {
             struct braid_conn *conn = io->send[i];
             uint32_t idx = (uint32_t)(conn->pos % conn->nslots);
-            conn->fifo->sizes[idx] = bytes;
+            /* Release: a proxy-side reader that sees this size must also see the tail that
+             * freed the slot (socket_io.c, next_frame). */
+            __atomic_store_n(&conn->fifo->sizes[idx], bytes, __ATOMIC_RELEASE);
             if (conn->can_direct)
                 conn->direct[idx] = direct[i];
             op->ch[c].direct |= direct[i] != NULL;

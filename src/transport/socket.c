@@ -2,10 +2,10 @@
  * Socket transport: ranks on any hosts, over TCP. Each connector is BRAID_SOCKET_NTHREADS x
  * BRAID_NSOCKS_PERTHREAD non-blocking TCP streams; the FIFO lives in this process's own
  * page-aligned memory on both sides and the proxy thread (proxy.h) moves slots between it and
- * the streams (socket_io.c). The threads setting does not start extra threads: braid folds
- * them into the one proxy thread, so only the product (the stream count) matters; one thread
- * moving several streams already fills a 10-25 Gb/s link, and a single thread keeps the
- * ordering and wake-up logic simple.
+ * the streams (socket_io.c). With BRAID_SOCKET_NTHREADS > 1, that many I/O helper threads move
+ * the streams' bytes instead (socket_helpers.h) and the proxy only publishes; with 1 (the
+ * default) the proxy, or the caller driving it, moves them itself, which fills a 10-25 Gb/s
+ * link and costs no hand-off between threads.
  *
  * Setup: the receiver listens on its bootstrap interface (BRAID_SOCKET_IFNAME) in setup() and
  * sends host:port, a random per-connector token and the stream count in its blob; the sender
@@ -27,6 +27,7 @@
 #include "core/comm.h"
 #include "core/log.h"
 #include "core/params.h"
+#include "transport/socket_helpers.h"
 #include "transport/socket_io.h"
 
 struct sock_blob {
@@ -55,12 +56,14 @@ static int sock_can_connect(const struct braid_peer_info *self, const struct bra
     return 1; /* TCP reaches any host; shm comes first in the table within a host */
 }
 
-static braid_result_t stream_count(int *out)
+/* Streams per connector, and I/O threads (1: the proxy moves the streams itself). */
+static braid_result_t stream_count(int *out, int *threads_out)
 {
     long threads, socks;
-    BRAID_CHECK(braid__param_int("BRAID_SOCKET_NTHREADS", 1, 16, &threads));
+    BRAID_CHECK(braid__param_int("BRAID_SOCKET_NTHREADS", 1, SOCK_MAX_HELPERS, &threads));
     BRAID_CHECK(braid__param_int("BRAID_NSOCKS_PERTHREAD", 1, 16, &socks));
     *out = (int)(threads * socks);
+    *threads_out = (int)threads;
     return BRAID_SUCCESS;
 }
 
@@ -88,8 +91,8 @@ static void describe_peer(struct sock_conn *sc, const union braid_sockaddr *addr
 static braid_result_t listen_for_peer(struct braid_comm *comm, struct sock_conn *sc,
                                       struct sock_blob *b)
 {
-    int n;
-    BRAID_CHECK(stream_count(&n));
+    int n, threads;
+    BRAID_CHECK(stream_count(&n, &threads));
     BRAID_CHECK(alloc_streams(sc, n));
     union braid_sockaddr addr = comm->peers[comm->rank].addr, bound;
     if (addr.sa.sa_family == AF_INET6)
@@ -115,6 +118,7 @@ static braid_result_t sock_setup(struct braid_comm *comm, struct braid_conn *con
         return braid__err(BRAID_ERR_NO_MEMORY, "socket: out of memory");
     sc->conn = conn;
     sc->listen_fd = -1;
+    pthread_mutex_init(&sc->lock, NULL);
     sc->timeout_ms = comm->settings.timeout_ms;
     conn->priv = sc;
     *bloblen = 0;
@@ -255,21 +259,34 @@ static braid_result_t sock_ready(struct braid_comm *comm, struct braid_conn *con
     struct sock_conn *sc = conn->priv;
     if (conn->dir == BRAID_CONN_RECV)
         BRAID_CHECK(accept_streams(comm, sc));
+    int n, threads;
+    BRAID_CHECK(stream_count(&n, &threads));
+    sc->nhelpers = threads > 1 ? (threads < sc->nstreams ? threads : sc->nstreams) : 0;
     sc->item.progress =
         conn->dir == BRAID_CONN_SEND ? braid__sock_send_progress : braid__sock_recv_progress;
+    /* With helpers, they watch the streams and wake the proxy when they moved bytes. */
     sc->item.fds = sc->fds;
-    sc->item.nfds = sc->nstreams;
+    sc->item.nfds = sc->nhelpers ? 0 : sc->nstreams;
+    if (sc->nhelpers) {
+        BRAID_CHECK(braid__sock_helpers_add(sc));
+        sc->helped = 1;
+        conn->own_threads = 1;
+    }
     BRAID_CHECK(braid__proxy_add(&sc->item));
     sc->registered = 1;
-    BRAID_INFO(NET, "socket: channel %d %s %s over %d stream(s)", conn->channel,
+    BRAID_INFO(NET, "socket: channel %d %s %s over %d stream(s)%s", conn->channel,
                conn->dir == BRAID_CONN_SEND ? "sends to" : "receives from", sc->peer_desc,
-               sc->nstreams);
+               sc->nstreams, sc->nhelpers ? " moved by I/O helper threads" : "");
     return BRAID_SUCCESS;
 }
 
 static void sock_notify(struct braid_conn *conn)
 {
-    braid__proxy_notify(conn->dir == BRAID_CONN_SEND);
+    struct sock_conn *sc = conn->priv;
+    if (sc->nhelpers)
+        braid__sock_helpers_wake(sc); /* they move the bytes and publish; the proxy need not */
+    else
+        braid__proxy_notify(conn->dir == BRAID_CONN_SEND);
 }
 
 /* Waits until the proxy has put every posted slot on the wire, bounded by the comm timeout. */
@@ -290,6 +307,8 @@ static void drain_sends(struct sock_conn *sc)
             return;
         }
         braid__proxy_wake();
+        if (sc->nhelpers)
+            braid__sock_helpers_wake(sc);
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
@@ -314,6 +333,8 @@ static void sock_close(struct braid_conn *conn)
             drain_sends(sc);
         braid__proxy_remove(&sc->item);
     }
+    if (sc->helped)
+        braid__sock_helpers_remove(sc);
     say_goodbye(sc);
     for (int i = 0; i < sc->nstreams; i++)
         if (sc->streams[i].fd >= 0) {
@@ -327,6 +348,7 @@ static void sock_close(struct braid_conn *conn)
         munmap(sc->mem, sc->mem_bytes);
     free(sc->streams);
     free(sc->fds);
+    pthread_mutex_destroy(&sc->lock);
     free(sc);
     conn->priv = NULL;
     conn->fifo = NULL;

@@ -31,14 +31,16 @@
 void braid__sock_fail(struct sock_conn *sc, const char *fmt, ...)
 {
     struct braid_conn *conn = sc->conn;
-    if (atomic_load_explicit(&conn->failed, memory_order_relaxed))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(conn->error, sizeof(conn->error), fmt, ap);
-    va_end(ap);
-    atomic_store_explicit(&conn->failed, 1, memory_order_release);
-    BRAID_WARN(NET, "%s", conn->error);
+    pthread_mutex_lock(&sc->lock);
+    if (!atomic_load_explicit(&conn->failed, memory_order_relaxed)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(conn->error, sizeof(conn->error), fmt, ap);
+        va_end(ap);
+        atomic_store_explicit(&conn->failed, 1, memory_order_release);
+        BRAID_WARN(NET, "%s", conn->error);
+    }
+    pthread_mutex_unlock(&sc->lock);
 }
 
 /* Notes that the peer went away. A more telling kind replaces a less telling one seen first on
@@ -47,26 +49,34 @@ static void peer_gone(struct sock_conn *sc, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void peer_gone(struct sock_conn *sc, int kind, const char *fmt, ...)
 {
-    if (sc->peer_gone && sc->peer_gone >= kind)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sc->gone_msg, sizeof(sc->gone_msg), fmt, ap);
-    va_end(ap);
-    sc->peer_gone = kind;
+    pthread_mutex_lock(&sc->lock);
+    int was = atomic_load_explicit(&sc->peer_gone, memory_order_relaxed);
+    if (!was || was < kind) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(sc->gone_msg, sizeof(sc->gone_msg), fmt, ap);
+        va_end(ap);
+        atomic_store_explicit(&sc->peer_gone, kind, memory_order_release);
+    }
+    pthread_mutex_unlock(&sc->lock);
 }
 
 /* Publishes the peer's departure as this connector's error. An orderly close is routine at
  * comm destruction (nobody waits on the connector then), so it is logged quietly. */
 static void publish_gone(struct sock_conn *sc)
 {
-    if (sc->peer_gone == SOCK_GONE_BYE) {
-        BRAID_INFO(NET, "%s", sc->gone_msg);
-        snprintf(sc->conn->error, sizeof(sc->conn->error), "%s", sc->gone_msg);
+    char msg[sizeof(sc->gone_msg)];
+    pthread_mutex_lock(&sc->lock);
+    int kind = atomic_load_explicit(&sc->peer_gone, memory_order_relaxed);
+    memcpy(msg, sc->gone_msg, sizeof(msg));
+    if (kind == SOCK_GONE_BYE && !atomic_load_explicit(&sc->conn->failed, memory_order_relaxed)) {
+        BRAID_INFO(NET, "%s", msg);
+        snprintf(sc->conn->error, sizeof(sc->conn->error), "%s", msg);
         atomic_store_explicit(&sc->conn->failed, 1, memory_order_release);
-        return;
     }
-    braid__sock_fail(sc, "%s", sc->gone_msg);
+    pthread_mutex_unlock(&sc->lock);
+    if (kind != SOCK_GONE_BYE)
+        braid__sock_fail(sc, "%s", msg);
 }
 
 static void peer_lost(struct sock_conn *sc, int err)
@@ -98,21 +108,38 @@ void braid__sock_send_control(struct sock_conn *sc, uint32_t type)
     }
 }
 
-/* Sends POISON where it can, then shuts every stream so the peer sees the break at once. */
+/* Sends POISON on stream i if it sits between frames, then shuts it so the peer sees the break
+ * at once (mid-frame, the shutdown alone tells it). Once per stream, by its owner. */
+static void poison_stream(struct sock_conn *sc, int i)
+{
+    struct sock_stream *s = &sc->streams[i];
+    if (s->poisoned || s->fd < 0)
+        return;
+    s->poisoned = 1;
+    if (!(s->in_frame && s->hdr_done > 0)) {
+        struct sock_frame f = {.magic = SOCK_FRAME_MAGIC, .type = SOCK_FRAME_POISON};
+        ssize_t n;
+        do {
+            n = send(s->fd, &f, sizeof(f), MSG_DONTWAIT | MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+    }
+    shutdown(s->fd, SHUT_RDWR);
+}
+
+/* Tells the peer the comm broke: on every stream here, or (helpers) by each stream's helper. */
 static void send_poison(struct sock_conn *sc)
 {
-    braid__sock_send_control(sc, SOCK_FRAME_POISON);
-    for (int i = 0; i < sc->nstreams; i++)
-        if (sc->streams[i].fd >= 0)
-            shutdown(sc->streams[i].fd, SHUT_RDWR);
+    for (int i = 0; i < sc->nstreams && !sc->nhelpers; i++)
+        poison_stream(sc, i);
     sc->poison_sent = 1;
-    BRAID_INFO(NET, "socket: comm broken, told %s (channel %d)", sc->peer_desc, sc->conn->channel);
+    BRAID_INFO(NET, "socket: comm broken, telling %s (channel %d)", sc->peer_desc,
+               sc->conn->channel);
 }
 
 /* Reads the control frames a receiver sends back to its sender (BYE, POISON) or its close. */
 static void check_peer(struct sock_conn *sc)
 {
-    for (int i = 0; i < sc->nstreams && !sc->peer_gone; i++) {
+    for (int i = 0; i < sc->nstreams && !atomic_load(&sc->peer_gone); i++) {
         struct sock_frame f;
         ssize_t n = recv(sc->streams[i].fd, &f, sizeof(f), MSG_DONTWAIT | MSG_PEEK);
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
@@ -142,7 +169,24 @@ static int next_frame(struct sock_conn *sc, int i, uint64_t head)
     struct sock_stream *s = &sc->streams[i];
     struct braid_conn *conn = sc->conn;
     for (; s->seq < head; s->seq++) {
-        uint32_t size = (uint32_t)conn->fifo->sizes[s->seq % conn->nslots], off, len;
+        /* Slots below tail are all sent: nothing of them is this stream's. With helpers a
+         * stream that carries nothing of a slot may lag while the others finish it and the
+         * executor refills it, so a size read must be checked against tail afterwards: the
+         * executor writes a slot's size (release) only after it saw tail pass the slot's
+         * previous use. */
+        uint64_t tail = atomic_load_explicit(&conn->fifo->tail, memory_order_acquire);
+        if (s->seq < tail) {
+            s->seq = tail;
+            if (s->seq >= head)
+                break;
+        }
+        uint32_t size = (uint32_t)__atomic_load_n(&conn->fifo->sizes[s->seq % conn->nslots],
+                                                  __ATOMIC_ACQUIRE),
+                 off, len;
+        if (atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) > s->seq) {
+            s->seq--; /* sent meanwhile, maybe refilled: look again from tail */
+            continue;
+        }
         if (!braid__stripe_part(s->seq, size, sc->nstreams, i, &off, &len))
             continue;
         s->hdr = (struct sock_frame){.magic = SOCK_FRAME_MAGIC,
@@ -171,12 +215,17 @@ static int sent_bytes(struct sock_stream *s, size_t n)
     return s->body_done == s->hdr.len;
 }
 
-/* Sends what stream i can without blocking; returns > 0 if it moved bytes, < 0 on error. */
-static int stream_send(struct sock_conn *sc, int i, uint64_t head)
+int braid__sock_stream_send(struct sock_conn *sc, int i, uint64_t head)
 {
     struct sock_stream *s = &sc->streams[i];
     struct braid_conn *conn = sc->conn;
     int moved = 0;
+    if (atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed)) {
+        poison_stream(sc, i);
+        return 0;
+    }
+    if (s->bye)
+        return 0; /* broke before: reported then */
     for (;;) {
         if (!s->in_frame && !next_frame(sc, i, head))
             return moved;
@@ -200,6 +249,7 @@ static int stream_send(struct sock_conn *sc, int i, uint64_t head)
             return moved;
         if (n < 0) {
             int err = errno;
+            s->bye = 1;
             check_peer(sc); /* a POISON frame from the peer explains the error better */
             peer_lost(sc, err);
             return -1;
@@ -207,7 +257,8 @@ static int stream_send(struct sock_conn *sc, int i, uint64_t head)
         moved = 1;
         if (sent_bytes(s, (size_t)n)) {
             s->in_frame = 0;
-            sc->slot_done[s->seq % conn->nslots]++;
+            atomic_fetch_add_explicit(&sc->slot_done[s->seq % conn->nslots], 1,
+                                      memory_order_release);
             s->seq++;
         }
     }
@@ -217,19 +268,23 @@ static int stream_send(struct sock_conn *sc, int i, uint64_t head)
 static int advance_tail(struct sock_conn *sc, uint64_t head)
 {
     struct braid_conn *conn = sc->conn;
+    if (sc->nhelpers)
+        pthread_mutex_lock(&sc->lock);
     uint64_t start = sc->count;
     while (sc->count < head) {
         uint32_t idx = (uint32_t)(sc->count % conn->nslots);
         int parts = braid__stripe_parts((uint32_t)conn->fifo->sizes[idx], sc->nstreams);
-        if ((int)sc->slot_done[idx] < parts)
+        if ((int)atomic_load_explicit(&sc->slot_done[idx], memory_order_acquire) < parts)
             break;
-        sc->slot_done[idx] = 0;
+        atomic_store_explicit(&sc->slot_done[idx], 0, memory_order_relaxed);
         sc->count++;
     }
-    if (sc->count == start)
-        return 0;
-    atomic_store_explicit(&conn->fifo->tail, sc->count, memory_order_release);
-    return 1;
+    int moved = sc->count != start;
+    if (moved)
+        atomic_store_explicit(&conn->fifo->tail, sc->count, memory_order_release);
+    if (sc->nhelpers)
+        pthread_mutex_unlock(&sc->lock);
+    return moved;
 }
 
 /* A progress result for a pass that published a counter or an error (proxy.h). */
@@ -263,16 +318,18 @@ int braid__sock_send_progress(struct braid_proxy_item *item)
         check_peer(sc);
     }
     uint64_t head = atomic_load_explicit(&conn->fifo->head, memory_order_acquire);
-    if (sc->peer_gone) {
-        if (head > sc->count || sc->peer_gone == SOCK_GONE_POISON) {
+    int gone = atomic_load_explicit(&sc->peer_gone, memory_order_acquire);
+    if (gone) {
+        if (head > atomic_load_explicit(&conn->fifo->tail, memory_order_relaxed) ||
+            gone == SOCK_GONE_POISON) {
             publish_gone(sc);
             return PUBLISHED;
         }
         return 0;
     }
     int work = 0;
-    for (int i = 0; i < sc->nstreams; i++) {
-        int r = stream_send(sc, i, head);
+    for (int i = 0; i < sc->nstreams && !sc->nhelpers; i++) {
+        int r = braid__sock_stream_send(sc, i, head);
         if (r < 0) {
             publish_gone(sc);
             return PUBLISHED;
@@ -280,7 +337,8 @@ int braid__sock_send_progress(struct braid_proxy_item *item)
         work |= r ? BRAID_PROXY_MOVED : 0;
     }
     work |= advance_tail(sc, head) ? PUBLISHED : 0;
-    return work | (sc->count < head ? BRAID_PROXY_PENDING : 0);
+    uint64_t sent = atomic_load_explicit(&conn->fifo->tail, memory_order_relaxed);
+    return work | (sent < head ? BRAID_PROXY_PENDING : 0);
 }
 
 /* Checks a complete header; returns 1 for a data frame to read, 0 otherwise. */
@@ -291,10 +349,7 @@ static int accept_header(struct sock_conn *sc, struct sock_stream *s)
     s->hdr_done = 0;
     if (h->magic == SOCK_FRAME_MAGIC && h->type == SOCK_FRAME_BYE) {
         s->bye = 1;
-        int all = 1;
-        for (int i = 0; i < sc->nstreams; i++)
-            all &= sc->streams[i].bye;
-        if (all)
+        if (atomic_fetch_add(&sc->byes, 1) + 1 == sc->nstreams)
             peer_gone(sc, SOCK_GONE_BYE,
                       "socket: %s closed its connector (channel %d) while this rank "
                       "waits for its data: the ranks called different collectives or that rank "
@@ -309,7 +364,8 @@ static int accept_header(struct sock_conn *sc, struct sock_stream *s)
                   conn->channel);
         return 0;
     }
-    if (h->magic != SOCK_FRAME_MAGIC || h->type != SOCK_FRAME_DATA || h->seq < sc->count ||
+    uint64_t published = atomic_load_explicit(&conn->fifo->head, memory_order_relaxed);
+    if (h->magic != SOCK_FRAME_MAGIC || h->type != SOCK_FRAME_DATA || h->seq < published ||
         h->total > conn->slot_bytes || h->len > h->total || h->offset > h->total - h->len) {
         s->bye = 1;
         braid__sock_fail(sc,
@@ -328,13 +384,20 @@ static int accept_header(struct sock_conn *sc, struct sock_stream *s)
 static int claim_slot(struct sock_conn *sc, struct sock_stream *s)
 {
     uint32_t idx = (uint32_t)(s->hdr.seq % sc->conn->nslots);
+    if (sc->nhelpers)
+        pthread_mutex_lock(&sc->lock);
     if (sc->slot_seq[idx] != s->hdr.seq) {
         sc->slot_seq[idx] = s->hdr.seq;
-        sc->slot_done[idx] = 0;
+        atomic_store_explicit(&sc->slot_done[idx], 0, memory_order_relaxed);
         sc->slot_total[idx] = s->hdr.total;
     }
-    if (sc->slot_total[idx] == s->hdr.total &&
-        sc->slot_done[idx] + s->hdr.len - s->body_done <= s->hdr.total)
+    int ok = sc->slot_total[idx] == s->hdr.total &&
+             atomic_load_explicit(&sc->slot_done[idx], memory_order_relaxed) + s->hdr.len -
+                     s->body_done <=
+                 s->hdr.total;
+    if (sc->nhelpers)
+        pthread_mutex_unlock(&sc->lock);
+    if (ok)
         return 1;
     s->bye = 1;
     braid__sock_fail(sc, "socket: %s sent inconsistent parts for slot %llu on channel %d",
@@ -359,11 +422,15 @@ static ssize_t recv_some(struct sock_conn *sc, struct sock_stream *s, void *buf,
     }
 }
 
-/* Reads what stream i can without blocking; returns whether it moved bytes. */
-static int stream_recv(struct sock_conn *sc, struct sock_stream *s, uint64_t tail)
+int braid__sock_stream_recv(struct sock_conn *sc, int i, uint64_t tail)
 {
     struct braid_conn *conn = sc->conn;
+    struct sock_stream *s = &sc->streams[i];
     int moved = 0;
+    if (atomic_load_explicit(&conn->fifo->poisoned, memory_order_relaxed)) {
+        poison_stream(sc, i); /* the receiver tells its sender back */
+        return 0;
+    }
     while (!s->bye) {
         if (s->hdr_done < sizeof(s->hdr)) {
             ssize_t n =
@@ -390,7 +457,7 @@ static int stream_recv(struct sock_conn *sc, struct sock_stream *s, uint64_t tai
             if (s->body_done < s->hdr.len)
                 continue;
         }
-        sc->slot_done[idx] += s->hdr.len;
+        atomic_fetch_add_explicit(&sc->slot_done[idx], s->hdr.len, memory_order_release);
         s->hdr_done = s->body_done = 0;
         moved = 1;
     }
@@ -401,18 +468,31 @@ static int stream_recv(struct sock_conn *sc, struct sock_stream *s, uint64_t tai
 static int advance_head(struct sock_conn *sc)
 {
     struct braid_conn *conn = sc->conn;
+    if (sc->nhelpers)
+        pthread_mutex_lock(&sc->lock);
     uint64_t start = sc->count;
     for (;;) {
         uint32_t idx = (uint32_t)(sc->count % conn->nslots);
-        if (sc->slot_seq[idx] != sc->count || sc->slot_done[idx] != sc->slot_total[idx])
+        if (sc->slot_seq[idx] != sc->count ||
+            atomic_load_explicit(&sc->slot_done[idx], memory_order_acquire) != sc->slot_total[idx])
             break;
         conn->fifo->sizes[idx] = sc->slot_total[idx];
         sc->count++;
     }
-    if (sc->count == start)
-        return 0;
-    atomic_store_explicit(&conn->fifo->head, sc->count, memory_order_release);
-    return 1;
+    int moved = sc->count != start;
+    if (moved)
+        atomic_store_explicit(&conn->fifo->head, sc->count, memory_order_release);
+    if (sc->nhelpers)
+        pthread_mutex_unlock(&sc->lock);
+    return moved;
+}
+
+int braid__sock_publish(struct sock_conn *sc)
+{
+    struct braid_conn *conn = sc->conn;
+    if (conn->dir == BRAID_CONN_RECV)
+        return advance_head(sc);
+    return advance_tail(sc, atomic_load_explicit(&conn->fifo->head, memory_order_acquire));
 }
 
 int braid__sock_recv_progress(struct braid_proxy_item *item)
@@ -425,12 +505,13 @@ int braid__sock_recv_progress(struct braid_proxy_item *item)
     atomic_store_explicit(&item->events, 0, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&conn->fifo->tail, memory_order_acquire);
     int work = 0;
-    for (int i = 0; i < sc->nstreams; i++)
-        work |= stream_recv(sc, &sc->streams[i], tail) ? BRAID_PROXY_MOVED : 0;
+    for (int i = 0; i < sc->nstreams && !sc->nhelpers; i++)
+        work |= braid__sock_stream_recv(sc, i, tail) ? BRAID_PROXY_MOVED : 0;
     work |= advance_head(sc) ? PUBLISHED : 0;
     /* The executor has consumed every slot that arrived: now the loss matters. */
-    if (sc->peer_gone &&
-        atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) == sc->count) {
+    if (atomic_load_explicit(&sc->peer_gone, memory_order_acquire) &&
+        atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) ==
+            atomic_load_explicit(&conn->fifo->head, memory_order_relaxed)) {
         publish_gone(sc);
         work |= PUBLISHED;
     }

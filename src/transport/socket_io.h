@@ -13,6 +13,8 @@
 #ifndef BRAID_TRANSPORT_SOCKET_IO_H
 #define BRAID_TRANSPORT_SOCKET_IO_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/net.h"
@@ -40,6 +42,7 @@ struct sock_frame {
     uint32_t pad;
 };
 
+/* Owned by whichever thread moves its bytes: the proxy, or its I/O helper (socket_helpers.h). */
 struct sock_stream {
     int fd;
     uint64_t seq; /* sender: next slot to look at; receiver: slot of the frame being read */
@@ -47,7 +50,8 @@ struct sock_stream {
     size_t hdr_done;  /* header bytes moved so far */
     size_t body_done; /* payload bytes moved so far */
     int in_frame;     /* sender: hdr describes a frame being sent */
-    int bye;          /* a BYE frame was read on it */
+    int bye;          /* a BYE or POISON frame was read on it, or it broke */
+    int poisoned;     /* sender: POISON sent (or the stream shut) after the comm broke */
 };
 
 struct sock_conn {
@@ -63,15 +67,25 @@ struct sock_conn {
     size_t mem_bytes;
     int timeout_ms;
     int registered;
-    /* Proxy-side counters and per-slot bookkeeping. */
+    /* BRAID_SOCKET_NTHREADS > 1: helper threads move the streams' bytes (stream i belongs to
+     * helper i % nhelpers) and the proxy only publishes; 0: the proxy moves them too. */
+    int nhelpers;
+    int helped; /* registered with the helpers */
+    /* Guards the per-slot receive bookkeeping and the peer-gone report where several threads
+     * touch them (nhelpers > 0); uncontended otherwise. */
+    pthread_mutex_t lock;
+    /* Per-slot bookkeeping. `count` is touched only while publishing (under lock with
+     * helpers); elsewhere the FIFO's published head or tail says the same. */
     uint64_t count; /* sender: slots fully sent; receiver: slots published */
-    uint64_t slot_seq[BRAID_FIFO_MAX_SLOTS];  /* receiver: the seq a slot currently holds */
-    uint32_t slot_done[BRAID_FIFO_MAX_SLOTS]; /* sender: parts sent; receiver: bytes received */
+    uint64_t slot_seq[BRAID_FIFO_MAX_SLOTS]; /* receiver: the seq a slot currently holds */
+    /* sender: parts sent; receiver: bytes received */
+    _Atomic uint32_t slot_done[BRAID_FIFO_MAX_SLOTS];
     uint32_t slot_total[BRAID_FIFO_MAX_SLOTS];
     uint64_t last_check_ns; /* sender: when the peer's direction was last read */
     int poison_sent;
-    int peer_gone; /* enum sock_gone, or 0; receiver: fail once the FIFO has drained */
-    char gone_msg[256];
+    atomic_int byes;      /* receiver: streams that read a BYE */
+    atomic_int peer_gone; /* enum sock_gone, or 0; receiver: fail once the FIFO has drained */
+    char gone_msg[256];   /* written under lock */
 };
 
 /* The proxy's progress functions for a send and a receive connector. */
@@ -82,7 +96,18 @@ int braid__sock_recv_progress(struct braid_proxy_item *item);
 void braid__sock_fail(struct sock_conn *sc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Sends one control frame on every stream that sits between frames, without blocking. */
+/* Sends one control frame on every stream that sits between frames, without blocking. Only
+ * while no other thread moves the streams (no helpers, or after they let go). */
 void braid__sock_send_control(struct sock_conn *sc, uint32_t type);
+
+/* The per-stream data path, for whichever thread owns stream i (proxy or helper). Sending: > 0
+ * moved bytes, 0 nothing to do, < 0 the connection broke (reported). Receiving: whether it
+ * moved bytes. After the comm broke, a sender's stream sends POISON and shuts (once). */
+int braid__sock_stream_send(struct sock_conn *sc, int i, uint64_t head);
+int braid__sock_stream_recv(struct sock_conn *sc, int i, uint64_t tail);
+
+/* Publishes head (receiver) or tail (sender) past every slot the streams completed; returns
+ * whether it moved. The proxy's passes call it; so do helpers, right after moving bytes. */
+int braid__sock_publish(struct sock_conn *sc);
 
 #endif

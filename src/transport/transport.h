@@ -49,6 +49,9 @@ struct braid_conn {
      * sizes[i] before publishing head, and keeps the memory unchanged until tail passes i. */
     int can_direct;
     const char *direct[BRAID_FIFO_MAX_SLOTS];
+    /* Set by transports whose own threads move this connector's bytes and publish its
+     * counters (socket I/O helpers): a caller waiting on it sleeps, never drives the proxy. */
+    int own_threads;
     /* Ordering among operations of one group that use this connector: an operation may use
      * it while `serving` equals the ticket it drew from `next_ticket`. */
     uint64_t next_ticket;
