@@ -264,6 +264,18 @@ int braid__sock_stream_send(struct sock_conn *sc, int i, uint64_t head)
     }
 }
 
+/* Ends advance_head/advance_tail: publishes the count in *counter if it moved from start, and
+ * lets go of the lock the advance took with helpers; returns whether it moved. */
+static int end_publish(struct sock_conn *sc, uint64_t start, _Atomic uint64_t *counter)
+{
+    int moved = sc->count != start;
+    if (moved)
+        atomic_store_explicit(counter, sc->count, memory_order_release);
+    if (sc->nhelpers)
+        pthread_mutex_unlock(&sc->lock);
+    return moved;
+}
+
 /* Publishes tail past every slot whose parts are all on the wire. */
 static int advance_tail(struct sock_conn *sc, uint64_t head)
 {
@@ -279,12 +291,7 @@ static int advance_tail(struct sock_conn *sc, uint64_t head)
         atomic_store_explicit(&sc->slot_done[idx], 0, memory_order_relaxed);
         sc->count++;
     }
-    int moved = sc->count != start;
-    if (moved)
-        atomic_store_explicit(&conn->fifo->tail, sc->count, memory_order_release);
-    if (sc->nhelpers)
-        pthread_mutex_unlock(&sc->lock);
-    return moved;
+    return end_publish(sc, start, &conn->fifo->tail);
 }
 
 /* A progress result for a pass that published a counter or an error (proxy.h). */
@@ -479,12 +486,7 @@ static int advance_head(struct sock_conn *sc)
         conn->fifo->sizes[idx] = sc->slot_total[idx];
         sc->count++;
     }
-    int moved = sc->count != start;
-    if (moved)
-        atomic_store_explicit(&conn->fifo->head, sc->count, memory_order_release);
-    if (sc->nhelpers)
-        pthread_mutex_unlock(&sc->lock);
-    return moved;
+    return end_publish(sc, start, &conn->fifo->head);
 }
 
 int braid__sock_publish(struct sock_conn *sc)
