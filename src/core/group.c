@@ -432,13 +432,14 @@ static braid_result_t progress_all(struct run_state *st)
             braid__proxy_drive_end(1); /* also when it lingers from an earlier call */
             return first;
         }
-        if (!progressed && (proxied || driving) &&
-            drive_proxy(&driving, proxied && drivable, st->spin_ns, idle_ns, polls == 0))
-            progressed = 1; /* data is moving: the wait is not idle */
-        if (progressed) {
+        /* Data the driver moved makes the wait not idle; polls still count towards the next
+         * look (abort, timeout) until an op itself progresses. */
+        int drove = !progressed && (proxied || driving) &&
+                    drive_proxy(&driving, proxied && drivable, st->spin_ns, idle_ns, polls == 0);
+        if (progressed || drove) {
             if (bell >= 0)
                 braid__proxy_bell_disarm();
-            polls = 0;
+            polls = progressed ? 0 : polls + 1;
             idle_since = idle_ns = 0;
             mode = st->spin_ns || !proxied ? WAIT_SPIN : WAIT_BELL;
             continue;
