@@ -429,6 +429,26 @@ static ssize_t recv_some(struct sock_conn *sc, struct sock_stream *s, void *buf,
     }
 }
 
+/* Reads up to want bytes of the stream into dst: read-ahead bytes first; then a small read
+ * refills the read-ahead buffer (one recv() for a header and what follows it), a large one
+ * goes straight to dst. Same results as recv_some(). */
+static ssize_t stream_read(struct sock_conn *sc, struct sock_stream *s, void *dst, size_t want)
+{
+    if (s->rpos == s->rlen) {
+        s->rpos = s->rlen = 0;
+        if (want >= sizeof(s->rbuf))
+            return recv_some(sc, s, dst, want);
+        ssize_t n = recv_some(sc, s, s->rbuf, sizeof(s->rbuf));
+        if (n <= 0)
+            return n;
+        s->rlen = (uint32_t)n;
+    }
+    size_t n = s->rlen - s->rpos < want ? s->rlen - s->rpos : want;
+    memcpy(dst, s->rbuf + s->rpos, n);
+    s->rpos += (uint32_t)n;
+    return (ssize_t)n;
+}
+
 int braid__sock_stream_recv(struct sock_conn *sc, int i, uint64_t tail)
 {
     struct braid_conn *conn = sc->conn;
@@ -441,7 +461,7 @@ int braid__sock_stream_recv(struct sock_conn *sc, int i, uint64_t tail)
     while (!s->bye) {
         if (s->hdr_done < sizeof(s->hdr)) {
             ssize_t n =
-                recv_some(sc, s, (char *)&s->hdr + s->hdr_done, sizeof(s->hdr) - s->hdr_done);
+                stream_read(sc, s, (char *)&s->hdr + s->hdr_done, sizeof(s->hdr) - s->hdr_done);
             if (n <= 0)
                 return moved;
             moved = 1;
@@ -456,7 +476,7 @@ int braid__sock_stream_recv(struct sock_conn *sc, int i, uint64_t tail)
         uint32_t idx = (uint32_t)(s->hdr.seq % conn->nslots);
         if (s->body_done < s->hdr.len) {
             char *dst = conn->slots + idx * conn->slot_bytes + s->hdr.offset + s->body_done;
-            ssize_t n = recv_some(sc, s, dst, s->hdr.len - s->body_done);
+            ssize_t n = stream_read(sc, s, dst, s->hdr.len - s->body_done);
             if (n <= 0)
                 return moved;
             moved = 1;

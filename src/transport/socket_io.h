@@ -25,6 +25,7 @@
 #define SOCK_HELLO_MAGIC 0x42534b48u /* "BSKH" */
 #define SOCK_TOKEN_BYTES 16
 #define SOCK_MAX_STREAMS 256
+#define SOCK_RBUF_BYTES  4096
 
 /* Why a peer went away, least telling first. */
 enum sock_gone { SOCK_GONE_BYE = 1, SOCK_GONE_LOST = 2, SOCK_GONE_POISON = 3 };
@@ -52,6 +53,10 @@ struct sock_stream {
     int in_frame;     /* sender: hdr describes a frame being sent */
     int bye;          /* a BYE or POISON frame was read on it, or it broke */
     int poisoned;     /* sender: POISON sent (or the stream shut) after the comm broke */
+    /* Receiver: bytes read ahead of where they go, so one recv() takes a header with the small
+     * payload (and the headers) behind it; large payloads are read straight into the slot. */
+    uint32_t rpos, rlen;
+    char rbuf[SOCK_RBUF_BYTES];
 };
 
 struct sock_conn {
