@@ -354,7 +354,10 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
     braid__err_copy(comm->last_error);
     braid__comm_set_error(comm, res);
     braid__comm_poison(comm);
-    braid__proxy_quiesce(); /* no proxy pass reads this call's buffers any more */
+    /* The proxy thread takes the passes back (a driver or linger of this thread would sit on
+     * the poison), tells the peers, and no pass or helper reads this call's buffers any more. */
+    braid__proxy_drive_end(0);
+    braid__transports_quiesce();
     for (int j = 0; j < st->ncalls; j++)
         if (st->ops[j] && st->calls[j].comm == comm && !braid__exec_done(st->ops[j]) &&
             st->ops[j]->status == BRAID_SUCCESS)
@@ -367,25 +370,14 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
 #define LOOK_EVERY  64
 #define LIVENESS_NS 200000000ull
 
-/* Whether the op waits on a connector whose other end is the proxy: 1, or 2 where the
- * transport's own threads move the bytes (driving the proxy would not help). */
-static int waits_on_proxy(const struct braid_exec_op *op)
+/* One idle poll's turn at driving the proxy, while everything pending waits on connectors the
+ * proxy progresses; returns whether the pass moved anything. Drives only with a core to spare
+ * (spin_ns > 0) and for the first BUSY_WAIT_NS of an idle spell; otherwise hands back at once,
+ * since the proxy thread stands by while anyone drives or lingers. */
+static int drive_proxy(int *driving, uint64_t spin_ns, uint64_t idle_ns, int fresh)
 {
-    const struct braid_conn *conn = waited_conn(op);
-    if (!conn || !conn->transport || !conn->transport->proxied)
-        return 0;
-    return conn->own_threads ? 2 : 1;
-}
-
-/* One idle poll's turn at driving the proxy; returns whether the pass moved anything. Drives
- * only while everything pending waits on the proxy (proxied), with a core to spare
- * (spin_ns > 0), for the first BUSY_WAIT_NS of an idle spell; otherwise hands back at once,
- * since the proxy thread stands by while anyone drives. */
-static int drive_proxy(int *driving, int proxied, uint64_t spin_ns, uint64_t idle_ns, int fresh)
-{
-    if (!proxied || spin_ns == 0 || idle_ns >= BUSY_WAIT_NS) {
-        if (*driving)
-            braid__proxy_drive_end(0);
+    if (spin_ns == 0 || idle_ns >= BUSY_WAIT_NS) {
+        braid__proxy_drive_end(0);
         *driving = 0;
         return 0;
     }
@@ -418,13 +410,17 @@ static braid_result_t progress_all(struct run_state *st)
                 if (first == BRAID_SUCCESS)
                     first = (braid_result_t)r;
                 fail_comm_ops(st, i, (braid_result_t)r);
+                driving = 0; /* fail_comm_ops handed the passes back */
                 continue;
             }
             progressed |= r > 0;
             pending += !braid__exec_done(op);
-            int on_proxy = r > 0 || braid__exec_done(op) ? 1 : waits_on_proxy(op);
-            proxied &= on_proxy != 0;
-            drivable &= on_proxy != 2;
+            if (r == 0 && !braid__exec_done(op)) {
+                /* An op that noted nothing to wait on counts as local: yield, never sleep. */
+                int kinds = op->wait_kinds ? op->wait_kinds : BRAID_WAIT_LOCAL;
+                proxied &= !(kinds & BRAID_WAIT_LOCAL);
+                drivable &= !(kinds & BRAID_WAIT_HELPED);
+            }
         }
         if (!pending) {
             if (bell >= 0)
@@ -432,10 +428,20 @@ static braid_result_t progress_all(struct run_state *st)
             braid__proxy_drive_end(1); /* also when it lingers from an earlier call */
             return first;
         }
-        /* Data the driver moved makes the wait not idle; polls still count towards the next
-         * look (abort, timeout) until an op itself progresses. */
-        int drove = !progressed && (proxied || driving) &&
-                    drive_proxy(&driving, proxied && drivable, st->spin_ns, idle_ns, polls == 0);
+        /* Drive only while everything waits on proxy-progressed connectors; anything else
+         * (shm, helper threads) hands the passes back, a linger of this thread's included, so
+         * its posted network sends are not held up. Data the driver moved makes the wait not
+         * idle; polls still count towards the next look (abort, timeout) until an op itself
+         * progresses. */
+        int drove = 0;
+        if (!proxied || !drivable) {
+            braid__proxy_drive_end(0);
+            driving = 0;
+        } else if (!progressed) {
+            drove = drive_proxy(&driving, st->spin_ns, idle_ns, polls == 0);
+        } else if (driving && braid__proxy_kicked()) {
+            braid__proxy_drive(1); /* other threads' work while this one keeps stepping */
+        }
         if (progressed || drove) {
             if (bell >= 0)
                 braid__proxy_bell_disarm();

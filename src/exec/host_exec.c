@@ -142,6 +142,12 @@ static void note_wait(struct braid_exec_op *op, int c, int peer, int send)
     op->wait_channel = c;
     op->wait_peer = peer;
     op->wait_send = send;
+    const struct braid_conn *conn =
+        *braid__conn_slot(op->comm, send ? BRAID_CONN_SEND : BRAID_CONN_RECV, c, peer);
+    if (!conn || !conn->transport || !conn->transport->proxied)
+        op->wait_kinds |= BRAID_WAIT_LOCAL;
+    else
+        op->wait_kinds |= conn->own_threads ? BRAID_WAIT_HELPED : BRAID_WAIT_PROXY;
 }
 
 static const char *buffer_at(const struct braid_exec_op *op, struct braid_ref ref, size_t start)
@@ -321,6 +327,7 @@ int braid__exec_progress(struct braid_exec_op *op)
     if (op->status < 0)
         return op->status;
     int steps = 0;
+    op->wait_kinds = 0;
     for (int c = 0; c < op->plan->nchannels; c++) {
         struct braid_exec_chan *ch = &op->ch[c];
         const struct braid_channel_plan *cp = &op->plan->channels[c];

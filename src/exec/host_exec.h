@@ -15,6 +15,11 @@
 #include "core/comm.h"
 #include "transport/transport.h"
 
+/* What an op that could not step waits on. */
+#define BRAID_WAIT_LOCAL  1 /* a connector no proxy serves (shm) */
+#define BRAID_WAIT_PROXY  2 /* a network connector the proxy, or a driving caller, progresses */
+#define BRAID_WAIT_HELPED 4 /* a network connector the transport's own threads progress */
+
 /* Staged inputs up to this size live inside the op's allocation. */
 #define BRAID_EXEC_INLINE_STAGE 65536
 
@@ -57,10 +62,13 @@ struct braid_exec_op {
     uint64_t steps_done;
     uint64_t watched_steps;
     uint64_t last_progress_ns;
-    /* What the op waits for, for timeout and liveness messages. */
+    /* What the op waits for, for timeout and liveness messages: the last wait noted. */
     int wait_channel;
     int wait_peer;
     int wait_send;
+    /* BRAID_WAIT_* bits of every wait the last progress call noted, over all channels: how
+     * the caller may wait (group.c). */
+    int wait_kinds;
     struct braid_exec_chan ch[];
 };
 

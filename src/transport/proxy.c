@@ -1,8 +1,8 @@
 /*
- * The proxy thread (see proxy.h). Locking: `lock` guards the item list and is held by the
- * proxy for a whole progress pass, so removing an item (which takes the lock) waits for the
- * pass to end and the caller may free the item at once. `life` serialises starting and
- * stopping the thread. The executor never takes either: it only calls braid__proxy_wake().
+ * The proxy thread (see proxy.h). Locking: `lock` guards the item list and is held for a whole
+ * progress pass (by the proxy thread or a driving caller), so removing an item (which takes the
+ * lock) waits for the pass to end and the caller may free the item at once. `life` serialises
+ * starting and stopping the thread. An executor takes `lock` only while it drives or quiesces.
  */
 #include "transport/proxy.h"
 
@@ -34,17 +34,22 @@
 #define PROXY_HARVEST_NS 1000000ull
 #define PROXY_MAX_EVENTS 64
 
+/* The driver word: the state in the low 2 bits, the driving or lingering thread's id above,
+ * so that taking over changes both at once (one compare-and-swap). */
 enum { DRIVER_NONE = 0, DRIVER_ACTIVE = 1, DRIVER_LINGER = 2 };
+#define DRIVER_STATE(w) ((w)&3u)
+#define DRIVER_OWNER(w) ((w) >> 2)
 
-/* Per thread: the address identifies the thread as the driver; `posted` and `pending` say
- * whether it left work a lingering driver must not sit on (posted sends since its last pass,
- * data its last pass could not send). */
+/* Per thread: its driver id (never reused), and whether it left work a lingering driver must
+ * not sit on (`posted` sends since its last pass, data its last pass could not send). */
 static _Thread_local struct {
+    uint32_t id;
     int posted;
     int pending;
     int touched; /* it published a FIFO counter since its last pass */
     int moved;   /* its last pass moved something */
 } drive_self;
+static atomic_uint next_driver_id = 1;
 
 static struct {
     pthread_mutex_t life;
@@ -60,14 +65,14 @@ static struct {
     /* The doorbell (proxy.h): a futex word and how many executors sleep on it. */
     _Atomic uint32_t bell;
     atomic_int bell_waiters;
-    /* Who runs the passes (proxy.h): a futex word the proxy thread sleeps on while a caller
-     * drives or lingers. owner: the driving or lingering thread's marker. left_ns: when the
-     * lingering driver left. drive_harvest: when the driver last collected socket events. */
+    /* Who runs the passes (proxy.h): the driver word, a futex the proxy thread sleeps on
+     * while a caller drives or lingers. left_ns: when the lingering driver left.
+     * drive_harvest: when the driver last collected socket events. kick: the driver must run
+     * a full pass (another thread posted work, or the proxy thread took socket events). */
     _Atomic uint32_t driver;
-    _Atomic uintptr_t owner;
     _Atomic uint64_t left_ns;
     uint64_t drive_harvest;
-    atomic_int kick; /* another thread posted work while a caller drives */
+    atomic_int kick;
 } proxy = {
     .life = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -160,16 +165,25 @@ static void futex_wake(_Atomic uint32_t *word)
     syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
-static int owns_driver(void)
+static uint32_t my_driver_id(void)
 {
-    return atomic_load_explicit(&proxy.owner, memory_order_relaxed) == (uintptr_t)&drive_self;
+    while (drive_self.id == 0)
+        drive_self.id = atomic_fetch_add(&next_driver_id, 1) & 0x3fffffffu;
+    return drive_self.id;
+}
+
+/* Whether driver word w says this thread drives or lingers. */
+static int mine(uint32_t w)
+{
+    return DRIVER_STATE(w) != DRIVER_NONE && DRIVER_OWNER(w) == my_driver_id();
 }
 
 /* Takes the passes back from a lingering driver and wakes the proxy thread for them. */
 static void end_linger(void)
 {
-    uint32_t linger = DRIVER_LINGER;
-    if (atomic_compare_exchange_strong(&proxy.driver, &linger, DRIVER_NONE))
+    uint32_t w = atomic_load(&proxy.driver);
+    if (DRIVER_STATE(w) == DRIVER_LINGER &&
+        atomic_compare_exchange_strong(&proxy.driver, &w, DRIVER_NONE))
         futex_wake(&proxy.driver);
 }
 
@@ -180,21 +194,22 @@ static void *proxy_main(void *arg)
     uint64_t idle_since = braid__now_ns(), last_harvest = idle_since;
     while (!atomic_load(&proxy.stop)) {
         uint32_t driver = atomic_load_explicit(&proxy.driver, memory_order_acquire);
-        if (driver == DRIVER_ACTIVE) {
-            /* A caller drives: stand by without touching the items until it stops. */
-            futex_wait(&proxy.driver, DRIVER_ACTIVE, BRAID_PROXY_NAP_MS * 1000000ull);
+        if (DRIVER_STATE(driver) == DRIVER_ACTIVE) {
+            /* A caller drives: stand by without touching the items until it stops. Socket
+             * events this thread may have taken while it slept are gone from epoll: the
+             * driver must look at every item once. */
+            atomic_store(&proxy.kick, 1);
+            futex_wait(&proxy.driver, driver, BRAID_PROXY_NAP_MS * 1000000ull);
             idle_since = last_harvest = braid__now_ns();
             continue;
         }
         uint64_t now = braid__now_ns();
-        if (driver == DRIVER_LINGER) {
+        if (DRIVER_STATE(driver) == DRIVER_LINGER) {
             uint64_t gone = now - atomic_load(&proxy.left_ns);
-            if (gone < PROXY_LINGER_NS) {
-                futex_wait(&proxy.driver, DRIVER_LINGER, PROXY_LINGER_NS - gone);
-            } else {
-                uint32_t linger = DRIVER_LINGER;
-                atomic_compare_exchange_strong(&proxy.driver, &linger, DRIVER_NONE);
-            }
+            if (gone < PROXY_LINGER_NS)
+                futex_wait(&proxy.driver, driver, PROXY_LINGER_NS - gone);
+            else
+                end_linger();
             idle_since = last_harvest = braid__now_ns();
             continue;
         }
@@ -330,10 +345,16 @@ void braid__proxy_remove(struct braid_proxy_item *item)
 void braid__proxy_wake(void)
 {
     uint32_t driver = atomic_load_explicit(&proxy.driver, memory_order_relaxed);
-    if (driver == DRIVER_LINGER)
+    if (DRIVER_STATE(driver) == DRIVER_LINGER) {
         end_linger();
-    else if (driver == DRIVER_ACTIVE)
+    } else if (DRIVER_STATE(driver) == DRIVER_ACTIVE) {
         atomic_store(&proxy.kick, 1);
+        /* Pairs with the fence in braid__proxy_drive_end(): a driver that turned to linger
+         * meanwhile either sees the kick or is seen lingering here. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (DRIVER_STATE(atomic_load(&proxy.driver)) == DRIVER_LINGER)
+            end_linger();
+    }
     /* Pairs with the fence in try_sleep(): either the proxy sees the counter the caller just
      * published, or the caller sees sleeping == 1. Only the caller that flips it writes. */
     atomic_thread_fence(memory_order_seq_cst);
@@ -348,7 +369,7 @@ void braid__proxy_wake(void)
 uint32_t braid__proxy_bell_arm(void)
 {
     /* A sleeper needs the proxy thread; a driver that left would not come back for it. */
-    if (atomic_load_explicit(&proxy.driver, memory_order_relaxed) == DRIVER_LINGER)
+    if (DRIVER_STATE(atomic_load_explicit(&proxy.driver, memory_order_relaxed)) == DRIVER_LINGER)
         end_linger();
     atomic_fetch_add(&proxy.bell_waiters, 1);
     /* Pairs with the fence in braid__proxy_bell_ring(): either the ringer sees this waiter, or
@@ -379,11 +400,19 @@ void braid__proxy_bell_ring(void)
 int braid__proxy_drive_begin(void)
 {
     uint32_t cur = atomic_load(&proxy.driver);
-    if (cur == DRIVER_ACTIVE || !atomic_compare_exchange_strong(&proxy.driver, &cur, DRIVER_ACTIVE))
+    if (DRIVER_STATE(cur) == DRIVER_ACTIVE ||
+        !atomic_compare_exchange_strong(&proxy.driver, &cur, my_driver_id() << 2 | DRIVER_ACTIVE))
         return 0;
-    atomic_store_explicit(&proxy.owner, (uintptr_t)&drive_self, memory_order_relaxed);
+    /* Work posted before the take-over (by a lingering owner, say) told nobody: look at every
+     * item first. */
+    atomic_store(&proxy.kick, 1);
     proxy.drive_harvest = braid__now_ns();
     return 1;
+}
+
+int braid__proxy_kicked(void)
+{
+    return atomic_load_explicit(&proxy.kick, memory_order_relaxed);
 }
 
 /* Whether an idle driver's pass could find anything: its own thread published a counter or
@@ -391,12 +420,16 @@ int braid__proxy_drive_begin(void)
  * socket reported an event. One epoll_wait instead of a recv() per stream while it waits. */
 static int worth_a_pass(int fresh)
 {
-    if (fresh || drive_self.touched || drive_self.moved || atomic_exchange(&proxy.kick, 0))
+    int kicked = atomic_exchange(&proxy.kick, 0); /* consumed by any pass */
+    if (fresh || kicked || drive_self.touched || drive_self.moved)
         return 1;
     struct epoll_event ev[PROXY_MAX_EVENTS];
     int n = epoll_wait(proxy.epfd, ev, PROXY_MAX_EVENTS, 0);
     if (n <= 0)
         return 0;
+    for (int i = 0; i < n; i++)
+        if (!ev[i].data.ptr)
+            drain_eventfd(); /* a wake-up meant for the proxy thread's sleep: spent here */
     pthread_mutex_lock(&proxy.lock);
     mark_events(ev, n);
     pthread_mutex_unlock(&proxy.lock);
@@ -423,17 +456,24 @@ void braid__proxy_drive_end(int call_returns)
 {
     int left_work = drive_self.posted || drive_self.pending;
     drive_self.posted = drive_self.pending = drive_self.touched = drive_self.moved = 0;
-    uint32_t d = atomic_load(&proxy.driver);
-    if (d == DRIVER_NONE || !owns_driver())
+    uint32_t w = atomic_load(&proxy.driver);
+    if (!mine(w))
         return;
-    if (d == DRIVER_LINGER) {
-        if (left_work)
-            end_linger(); /* this call posted sends without driving: the proxy takes them */
+    if (DRIVER_STATE(w) == DRIVER_LINGER) {
+        /* A call of its own posted sends or waits on something else: the proxy takes over. */
+        if (left_work || !call_returns)
+            end_linger();
         return;
     }
     if (call_returns && !left_work) {
         atomic_store(&proxy.left_ns, braid__now_ns());
-        atomic_store_explicit(&proxy.driver, DRIVER_LINGER, memory_order_release);
+        atomic_store_explicit(&proxy.driver, my_driver_id() << 2 | DRIVER_LINGER,
+                              memory_order_release);
+        /* Pairs with the fence in braid__proxy_wake(): a kick from a thread that still saw
+         * this driver active must not be lost to the linger. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_exchange(&proxy.kick, 0))
+            end_linger();
     } else {
         atomic_store_explicit(&proxy.driver, DRIVER_NONE, memory_order_release);
         futex_wake(&proxy.driver);
@@ -444,7 +484,7 @@ void braid__proxy_drive_end(int call_returns)
 
 void braid__proxy_notify(int posted_send)
 {
-    if (atomic_load_explicit(&proxy.driver, memory_order_relaxed) != DRIVER_NONE && owns_driver()) {
+    if (mine(atomic_load_explicit(&proxy.driver, memory_order_relaxed))) {
         drive_self.posted |= posted_send; /* its own next pass, or its hand-back, covers it */
         drive_self.touched = 1;
         return;

@@ -38,7 +38,7 @@
 
 struct braid_proxy_item {
     /* Moves what it can without blocking; returns BRAID_PROXY_* bits, 0 when it found nothing
-     * to do. Runs on the proxy thread only, one item at a time. */
+     * to do. Runs on the proxy thread or on a driving caller (below), one pass at a time. */
     int (*progress)(struct braid_proxy_item *item);
     const int *fds; /* descriptors whose readiness should wake the proxy */
     int nfds;
@@ -101,6 +101,10 @@ int braid__proxy_drive_begin(void);
 /* One pass over every item on the driver's thread, if one could find anything (fresh: the
  * caller's executor progressed since its last pass); returns whether it moved anything. */
 int braid__proxy_drive(int fresh);
+
+/* Whether the driver owes a full pass to work another thread posted (cheap: one load); a
+ * driver whose own steps keep progressing checks it now and then. */
+int braid__proxy_kicked(void);
 /* Called by a thread that may drive when it stops driving (call_returns 0: the call goes on
  * waiting for something else) and whenever a call returns (1). Hands the passes back to the
  * proxy thread, or lingers where the call returns with nothing left to send; does nothing on

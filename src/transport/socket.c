@@ -280,6 +280,13 @@ static braid_result_t sock_ready(struct braid_comm *comm, struct braid_conn *con
     return BRAID_SUCCESS;
 }
 
+static void sock_quiesce(void)
+{
+    braid__proxy_wake(); /* it tells the peers */
+    braid__proxy_quiesce();
+    braid__sock_helpers_quiesce();
+}
+
 static void sock_notify(struct braid_conn *conn)
 {
     struct sock_conn *sc = conn->priv;
@@ -328,13 +335,13 @@ static void sock_close(struct braid_conn *conn)
     struct sock_conn *sc = conn->priv;
     if (!sc)
         return;
-    if (sc->registered) {
-        if (conn->dir == BRAID_CONN_SEND)
-            drain_sends(sc);
-        braid__proxy_remove(&sc->item);
-    }
+    if (sc->registered && conn->dir == BRAID_CONN_SEND)
+        drain_sends(sc);
+    /* Helpers first: they wake the proxy about this connector until they let go of it. */
     if (sc->helped)
         braid__sock_helpers_remove(sc);
+    if (sc->registered)
+        braid__proxy_remove(&sc->item);
     say_goodbye(sc);
     for (int i = 0; i < sc->nstreams; i++)
         if (sc->streams[i].fd >= 0) {
@@ -363,4 +370,5 @@ const struct braid_transport braid__socket_transport = {
     .ready = sock_ready,
     .notify = sock_notify,
     .close = sock_close,
+    .quiesce = sock_quiesce,
 };

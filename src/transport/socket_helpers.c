@@ -267,6 +267,20 @@ void braid__sock_helpers_remove(struct sock_conn *sc)
     pthread_mutex_unlock(&pool.life);
 }
 
+void braid__sock_helpers_quiesce(void)
+{
+    pthread_mutex_lock(&pool.life);
+    for (int i = 0; i < pool.started; i++) {
+        struct helper *h = atomic_load(&pool.h[i]);
+        uint64_t one = 1;
+        while (write(h->evfd, &one, sizeof(one)) < 0 && errno == EINTR)
+            ;
+        pthread_mutex_lock(&h->lock);
+        pthread_mutex_unlock(&h->lock);
+    }
+    pthread_mutex_unlock(&pool.life);
+}
+
 void braid__sock_helpers_wake(struct sock_conn *sc)
 {
     atomic_thread_fence(memory_order_seq_cst);

@@ -3,10 +3,10 @@
  * one core's copy rate, so a fast NIC needs several threads moving a connector's streams at
  * once. The process keeps a pool of helpers (as many as the largest BRAID_SOCKET_NTHREADS any
  * connector asked for); stream i of a connector belongs to helper i % nhelpers, which alone
- * moves its bytes (socket_io.c's per-stream functions). The proxy, or a caller driving it, still
- * publishes head and tail, watches the peer and reports failures; a helper that moved bytes
- * wakes it. A helper spins briefly when idle, then sleeps in epoll_wait on its own streams and
- * an eventfd the executor's notify writes while it sleeps.
+ * moves its bytes (socket_io.c's per-stream functions) and publishes head or tail right after,
+ * ringing the doorbell; the proxy still watches the peer and reports failures, and a helper
+ * that saw the peer go wakes it. A helper spins briefly when idle, then sleeps in epoll_wait on its
+ * own streams and an eventfd the executor's notify writes while it sleeps.
  */
 #ifndef BRAID_TRANSPORT_SOCKET_HELPERS_H
 #define BRAID_TRANSPORT_SOCKET_HELPERS_H
@@ -26,5 +26,9 @@ void braid__sock_helpers_remove(struct sock_conn *sc);
 
 /* Wakes the helpers of sc if they sleep (the executor published a counter). Lock-free. */
 void braid__sock_helpers_wake(struct sock_conn *sc);
+
+/* Wakes every helper and returns once none is in a pass that began before the call (after a
+ * comm was poisoned: later passes see the poison). Thread-safe. */
+void braid__sock_helpers_quiesce(void);
 
 #endif

@@ -250,7 +250,8 @@ int braid__sock_stream_send(struct sock_conn *sc, int i, uint64_t head)
         if (n < 0) {
             int err = errno;
             s->bye = 1;
-            check_peer(sc); /* a POISON frame from the peer explains the error better */
+            if (!sc->nhelpers)  /* helpers leave the peer's direction to the proxy */
+                check_peer(sc); /* a POISON frame from the peer explains the error better */
             peer_lost(sc, err);
             return -1;
         }

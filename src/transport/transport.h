@@ -76,6 +76,10 @@ struct braid_transport {
      * what the executor already posted (bounded by the comm's timeout), since a call returns
      * once its data is in the FIFO, not on the wire. */
     void (*close)(struct braid_conn *conn);
+    /* Optional: called after a comm's connectors were poisoned. Returns once no thread of the
+     * transport still reads memory the executor pointed it at (direct sends), and makes sure
+     * the peers are told of the break soon. Thread-safe. */
+    void (*quiesce)(void);
 };
 
 /* Chooses the transport for a peer (BRAID_TRANSPORT, else the first that can connect) and
@@ -88,6 +92,9 @@ braid_result_t braid__transport_select(const struct braid_peer_info *self,
  * the ranks the plans connect (each side calls it for the same plans in the same order).
  * flags[c * nranks + r] has bit 1 for "send to r on channel c", 2 for "receive from r". */
 braid_result_t braid__connect(struct braid_comm *comm, const uint8_t *flags, int nchannels);
+
+/* Runs every transport's quiesce hook (after a comm's connectors were poisoned). */
+void braid__transports_quiesce(void);
 
 /* Closes every connector of the comm. */
 void braid__disconnect_all(struct braid_comm *comm);

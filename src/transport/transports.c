@@ -18,6 +18,13 @@ static const struct braid_transport *const transports[] = {
 
 #define NTRANSPORTS (sizeof(transports) / sizeof(transports[0]))
 
+void braid__transports_quiesce(void)
+{
+    for (size_t i = 0; i < NTRANSPORTS; i++)
+        if (transports[i]->quiesce)
+            transports[i]->quiesce();
+}
+
 braid_result_t braid__transport_select(const struct braid_peer_info *self,
                                        const struct braid_peer_info *peer,
                                        const struct braid_transport **out)
