@@ -216,6 +216,8 @@ static void *proxy_main(void *arg)
         int harvest = now - last_harvest > PROXY_HARVEST_NS;
         if (harvest)
             last_harvest = now;
+        /* A pass that only holds data it could not send (socket full) is idle: the socket's
+         * writability wakes the proxy again. */
         if (run_pass(harvest) & ~BRAID_PROXY_PENDING) {
             idle_since = now;
             continue;

@@ -168,7 +168,7 @@ static int next_frame(struct sock_conn *sc, int i, uint64_t head)
 {
     struct sock_stream *s = &sc->streams[i];
     struct braid_conn *conn = sc->conn;
-    for (; s->seq < head; s->seq++) {
+    while (s->seq < head) {
         /* Slots below tail are all sent: nothing of them is this stream's. With helpers a
          * stream that carries nothing of a slot may lag while the others finish it and the
          * executor refills it, so a size read must be checked against tail afterwards: the
@@ -177,18 +177,17 @@ static int next_frame(struct sock_conn *sc, int i, uint64_t head)
         uint64_t tail = atomic_load_explicit(&conn->fifo->tail, memory_order_acquire);
         if (s->seq < tail) {
             s->seq = tail;
-            if (s->seq >= head)
-                break;
+            continue;
         }
         uint32_t size = (uint32_t)__atomic_load_n(&conn->fifo->sizes[s->seq % conn->nslots],
                                                   __ATOMIC_ACQUIRE),
                  off, len;
-        if (atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) > s->seq) {
-            s->seq--; /* sent meanwhile, maybe refilled: look again from tail */
+        if (atomic_load_explicit(&conn->fifo->tail, memory_order_acquire) > s->seq)
+            continue; /* sent meanwhile, maybe refilled: look again from the new tail */
+        if (!braid__stripe_part(s->seq, size, sc->nstreams, i, &off, &len)) {
+            s->seq++;
             continue;
         }
-        if (!braid__stripe_part(s->seq, size, sc->nstreams, i, &off, &len))
-            continue;
         s->hdr = (struct sock_frame){.magic = SOCK_FRAME_MAGIC,
                                      .type = SOCK_FRAME_DATA,
                                      .seq = s->seq,

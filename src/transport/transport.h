@@ -46,7 +46,8 @@ struct braid_conn {
     /* Sender only, set by transports that can send from the caller's memory (socket, unless
      * BRAID_NET_DIRECT=0): the executor may then post a slot whose payload lies at direct[i]
      * instead of in the slot, saving the copy. It sets direct[i] (NULL: in the slot) with
-     * sizes[i] before publishing head, and keeps the memory unchanged until tail passes i. */
+     * sizes[i] before publishing head, and keeps the memory unchanged until tail passes i: its
+     * own later steps that write there wait, and the call returns only after. */
     int can_direct;
     const char *direct[BRAID_FIFO_MAX_SLOTS];
     /* Set by transports whose own threads move this connector's bytes and publish its
