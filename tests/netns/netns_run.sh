@@ -103,5 +103,10 @@ grep -q "transport socket" "$work/rank0.log" || { echo "FAIL: rank 0 never used 
 if [ "$per_host" -gt 1 ]; then
     grep -q "transport shm" "$work/rank0.log" || { echo "FAIL: rank 0 never used shm"; rc=1; }
 fi
+# With helper threads asked for, the socket connectors must have used them.
+if [ "${BRAID_SOCKET_NTHREADS:-1}" -gt 1 ]; then
+    grep -q "moved by I/O helper threads" "$work/rank0.log" ||
+        { echo "FAIL: BRAID_SOCKET_NTHREADS=$BRAID_SOCKET_NTHREADS but no connector used helpers"; rc=1; }
+fi
 [ $rc = 0 ] && echo "PASS: $nhosts hosts x $per_host rank(s): every collective checked"
 exit $rc
