@@ -356,7 +356,7 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
     braid__comm_poison(comm);
     /* The proxy thread takes the passes back (a driver or linger of this thread would sit on
      * the poison), tells the peers, and no pass or helper reads this call's buffers any more. */
-    braid__proxy_drive_end(0);
+    braid__proxy_drive_end(BRAID_DRIVE_HAND_BACK);
     braid__transports_quiesce();
     for (int j = 0; j < st->ncalls; j++)
         if (st->ops[j] && st->calls[j].comm == comm && !braid__exec_done(st->ops[j]) &&
@@ -377,7 +377,7 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
 static int drive_proxy(int *driving, uint64_t spin_ns, uint64_t idle_ns, int fresh)
 {
     if (spin_ns == 0 || idle_ns >= BUSY_WAIT_NS) {
-        braid__proxy_drive_end(0);
+        braid__proxy_drive_end(BRAID_DRIVE_HAND_BACK);
         *driving = 0;
         return 0;
     }
@@ -396,7 +396,7 @@ static braid_result_t progress_all(struct run_state *st)
     for (;;) {
         /* Armed before the poll, so a ring after it cannot be missed (proxy.h). */
         int64_t bell = mode == WAIT_BELL ? (int64_t)braid__proxy_bell_arm() : -1;
-        int pending = 0, progressed = 0, proxied = 1, drivable = 1;
+        int pending = 0, progressed = 0, proxied = 1, drivable = 1, netwait = 0;
         int look = bell >= 0 || (polls > 0 && polls % LOOK_EVERY == 0);
         uint64_t now = look ? braid__now_ns() : 0;
         for (int i = 0; i < st->ncalls; i++) {
@@ -420,12 +420,13 @@ static braid_result_t progress_all(struct run_state *st)
                 int kinds = op->wait_kinds ? op->wait_kinds : BRAID_WAIT_LOCAL;
                 proxied &= !(kinds & BRAID_WAIT_LOCAL);
                 drivable &= !(kinds & BRAID_WAIT_HELPED);
+                netwait |= (kinds & (BRAID_WAIT_PROXY | BRAID_WAIT_HELPED)) != 0;
             }
         }
         if (!pending) {
             if (bell >= 0)
                 braid__proxy_bell_disarm();
-            braid__proxy_drive_end(1); /* also when it lingers from an earlier call */
+            braid__proxy_drive_end(BRAID_DRIVE_RETURN); /* also a linger of an earlier call */
             return first;
         }
         /* Drive only while everything waits on proxy-progressed connectors; anything else
@@ -435,7 +436,7 @@ static braid_result_t progress_all(struct run_state *st)
          * progresses. */
         int drove = 0;
         if (!proxied || !drivable) {
-            braid__proxy_drive_end(0);
+            braid__proxy_drive_end(driving || netwait ? BRAID_DRIVE_HAND_BACK : BRAID_DRIVE_LOCAL);
             driving = 0;
         } else if (!progressed) {
             drove = drive_proxy(&driving, st->spin_ns, idle_ns, polls == 0);

@@ -178,13 +178,35 @@ static int mine(uint32_t w)
     return DRIVER_STATE(w) != DRIVER_NONE && DRIVER_OWNER(w) == my_driver_id();
 }
 
+/* Wakes the proxy thread if it sleeps in epoll_wait. Pairs with the fence in try_sleep():
+ * either the proxy sees the counter the caller just published, or the caller sees
+ * sleeping == 1. Only the caller that flips it writes. */
+static void wake_sleeper(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&proxy.sleeping, memory_order_relaxed) &&
+        atomic_exchange(&proxy.sleeping, 0)) {
+        uint64_t one = 1;
+        while (write(proxy.evfd, &one, sizeof(one)) < 0 && errno == EINTR)
+            ;
+    }
+}
+
+/* Hands the passes to the proxy thread, wherever it waits: on the driver word (standing by)
+ * or in epoll_wait (it slept before a driver took over and may have had its events taken). */
+static void wake_for_hand_back(void)
+{
+    futex_wake(&proxy.driver);
+    wake_sleeper();
+}
+
 /* Takes the passes back from a lingering driver and wakes the proxy thread for them. */
 static void end_linger(void)
 {
     uint32_t w = atomic_load(&proxy.driver);
     if (DRIVER_STATE(w) == DRIVER_LINGER &&
         atomic_compare_exchange_strong(&proxy.driver, &w, DRIVER_NONE))
-        futex_wake(&proxy.driver);
+        wake_for_hand_back();
 }
 
 static void *proxy_main(void *arg)
@@ -205,7 +227,8 @@ static void *proxy_main(void *arg)
         }
         uint64_t now = braid__now_ns();
         if (DRIVER_STATE(driver) == DRIVER_LINGER) {
-            uint64_t gone = now - atomic_load(&proxy.left_ns);
+            uint64_t left = atomic_load(&proxy.left_ns);
+            uint64_t gone = now > left ? now - left : 0;
             if (gone < PROXY_LINGER_NS)
                 futex_wait(&proxy.driver, driver, PROXY_LINGER_NS - gone);
             else
@@ -357,15 +380,7 @@ void braid__proxy_wake(void)
         if (DRIVER_STATE(atomic_load(&proxy.driver)) == DRIVER_LINGER)
             end_linger();
     }
-    /* Pairs with the fence in try_sleep(): either the proxy sees the counter the caller just
-     * published, or the caller sees sleeping == 1. Only the caller that flips it writes. */
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&proxy.sleeping, memory_order_relaxed) &&
-        atomic_exchange(&proxy.sleeping, 0)) {
-        uint64_t one = 1;
-        while (write(proxy.evfd, &one, sizeof(one)) < 0 && errno == EINTR)
-            ;
-    }
+    wake_sleeper();
 }
 
 uint32_t braid__proxy_bell_arm(void)
@@ -454,7 +469,7 @@ int braid__proxy_drive(int fresh)
     return drive_self.moved;
 }
 
-void braid__proxy_drive_end(int call_returns)
+void braid__proxy_drive_end(int how)
 {
     int left_work = drive_self.posted || drive_self.pending;
     drive_self.posted = drive_self.pending = drive_self.touched = drive_self.moved = 0;
@@ -462,12 +477,14 @@ void braid__proxy_drive_end(int call_returns)
     if (!mine(w))
         return;
     if (DRIVER_STATE(w) == DRIVER_LINGER) {
-        /* A call of its own posted sends or waits on something else: the proxy takes over. */
-        if (left_work || !call_returns)
+        /* A call of its own posted sends, or waits on network connectors it does not drive:
+         * the proxy takes over. A call that waits only on local connectors keeps a clean
+         * linger for the next network call. */
+        if (left_work || how == BRAID_DRIVE_HAND_BACK)
             end_linger();
         return;
     }
-    if (call_returns && !left_work) {
+    if (how != BRAID_DRIVE_HAND_BACK && !left_work) {
         atomic_store(&proxy.left_ns, braid__now_ns());
         atomic_store_explicit(&proxy.driver, my_driver_id() << 2 | DRIVER_LINGER,
                               memory_order_release);
@@ -478,7 +495,7 @@ void braid__proxy_drive_end(int call_returns)
             end_linger();
     } else {
         atomic_store_explicit(&proxy.driver, DRIVER_NONE, memory_order_release);
-        futex_wake(&proxy.driver);
+        wake_for_hand_back();
     }
     /* Callers asleep on the bell may want to drive now. */
     braid__proxy_bell_ring();
@@ -489,6 +506,11 @@ void braid__proxy_notify(int posted_send)
     if (mine(atomic_load_explicit(&proxy.driver, memory_order_relaxed))) {
         drive_self.posted |= posted_send; /* its own next pass, or its hand-back, covers it */
         drive_self.touched = 1;
+        /* Unless another thread took the passes over just now, without seeing the counter
+         * published before this call: then it must hear of it. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (!mine(atomic_load(&proxy.driver)))
+            braid__proxy_wake();
         return;
     }
     braid__proxy_wake();

@@ -105,10 +105,16 @@ int braid__proxy_drive(int fresh);
 /* Whether the driver owes a full pass to work another thread posted (cheap: one load); a
  * driver whose own steps keep progressing checks it now and then. */
 int braid__proxy_kicked(void);
-/* Called by a thread that may drive when it stops driving (call_returns 0: the call goes on
- * waiting for something else) and whenever a call returns (1). Hands the passes back to the
- * proxy thread, or lingers where the call returns with nothing left to send; does nothing on
- * a thread that neither drives nor lingers. Wakes callers asleep on the bell. */
-void braid__proxy_drive_end(int call_returns);
+/* How a thread that may drive stops (braid__proxy_drive_end). */
+enum braid_drive_end {
+    BRAID_DRIVE_HAND_BACK = 0, /* the call waits on network connectors it will not drive */
+    BRAID_DRIVE_RETURN = 1,    /* the call returns */
+    BRAID_DRIVE_LOCAL = 2,     /* the call waits on local connectors only */
+};
+
+/* Hands the passes back to the proxy thread, or keeps them lingering where nothing was left to
+ * send and the call returns or waits only on local connectors; does nothing on a thread that
+ * neither drives nor lingers. Wakes callers asleep on the bell. */
+void braid__proxy_drive_end(int how);
 
 #endif

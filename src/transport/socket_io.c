@@ -139,7 +139,8 @@ static void send_poison(struct sock_conn *sc)
 /* Reads the control frames a receiver sends back to its sender (BYE, POISON) or its close. */
 static void check_peer(struct sock_conn *sc)
 {
-    for (int i = 0; i < sc->nstreams && !atomic_load(&sc->peer_gone); i++) {
+    /* Until the most telling report is in: a helper may have seen the loss first. */
+    for (int i = 0; i < sc->nstreams && atomic_load(&sc->peer_gone) < SOCK_GONE_POISON; i++) {
         struct sock_frame f;
         ssize_t n = recv(sc->streams[i].fd, &f, sizeof(f), MSG_DONTWAIT | MSG_PEEK);
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
