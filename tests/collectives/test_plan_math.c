@@ -10,6 +10,7 @@
 #include "collectives/btree.h"
 #include "collectives/plan.h"
 #include "collectives/ring_math.h"
+#include "check_run.h"
 
 /* Check records every passing assertion through a pipe; in hot loops that costs more than the
  * test, so loops check with plain ifs and report only failures. */
@@ -267,9 +268,5 @@ int main(void)
     tcase_add_test(tc, print_names_primitives);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "collectives/plan.h"
+#include "check_run.h"
 
 #define MAXR 16
 
@@ -337,9 +338,5 @@ int main(void)
     tcase_add_test(tc, p2p_mismatch);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(s);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "collectives/plan.h"
+#include "check_run.h"
 
 static const char *sweep = "small";
 
@@ -155,9 +156,5 @@ int main(int argc, char **argv)
     }
     tcase_set_timeout(tc, 1800);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(s);
 }

@@ -16,6 +16,7 @@
 
 #include "braid.h"
 #include "harness.h"
+#include "check_run.h"
 
 static int sum_to(int n)
 {
@@ -388,9 +389,5 @@ static Suite *suite(void)
 int main(void)
 {
     harness_raise_fd_limit();
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(suite());
 }

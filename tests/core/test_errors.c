@@ -13,6 +13,7 @@
 #include "core/bootstrap.h"
 #include "core/comm.h"
 #include "harness.h"
+#include "check_run.h"
 
 static braid_comm_t solo(void)
 {
@@ -325,9 +326,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(suite());
 }

@@ -12,6 +12,7 @@
 
 #include "exec/dtype_math.h"
 #include "ref_math.h"
+#include "check_run.h"
 
 /* ck_assert_msg sends every passing check to the parent through a pipe; in loops of millions
  * that dominates the run time, so hot loops only talk to Check when something fails. */
@@ -359,9 +360,5 @@ static Suite *convert_suite(int exhaustive)
 int main(int argc, char **argv)
 {
     int exhaustive = argc > 1 && strcmp(argv[1], "exhaustive") == 0;
-    SRunner *sr = srunner_create(convert_suite(exhaustive));
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return harness_run_suite(convert_suite(exhaustive));
 }

@@ -17,6 +17,7 @@
 #include "exec/dtype.h"
 #include "exec/reduce_host.h"
 #include "ref_math.h"
+#include "check_run.h"
 
 /* Only failures talk to Check: a passing ck_assert costs a pipe write (see test_dtype_convert). */
 #define EXPECT(cond, ...)                                                                          \
@@ -614,9 +615,5 @@ static Suite *reduce_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(reduce_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return harness_run_suite(reduce_suite());
 }

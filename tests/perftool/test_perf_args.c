@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "perf_args.h"
+#include "check_run.h"
 
 /* Parses a NULL-terminated list of arguments after a fixed program name. */
 static int parse(perf_args_t *a, char *err, const char *prog, ...)
@@ -267,11 +268,5 @@ static Suite *args_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(args_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return harness_run_suite(args_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "perf_data.h"
 #include "perf_report.h"
+#include "check_run.h"
 
 /* Runs a printer into a string. */
 #define CAPTURE(buf, call)                                                                         \
@@ -292,11 +293,5 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(report_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return harness_run_suite(report_suite());
 }

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "topology/topo.h"
 #include "topology/topo_probe.h"
+#include "check_run.h"
 
 #ifndef BRAID_TOPO_DIR
 #define BRAID_TOPO_DIR "topologies"
@@ -813,9 +814,5 @@ static Suite *topo_suite(void)
 int main(int argc, char **argv)
 {
     exhaustive = argc > 1 && strcmp(argv[1], "exhaustive") == 0;
-    SRunner *sr = srunner_create(topo_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(topo_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "topology/topo.h"
+#include "check_run.h"
 
 /* Two GPUs under one PCIe switch (a PIX path): the driver lets GPU 1 reach GPU 0, not back. */
 static const char *pair =
@@ -64,9 +65,5 @@ int main(void)
     tcase_add_test(tc, driver_refusal_wins);
     tcase_add_test(tc, survives_exchange);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(s);
 }

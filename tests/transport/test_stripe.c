@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "transport/socket_stripe.h"
+#include "check_run.h"
 
 /* Checks one (size, streams, seq): the parts, taken in stream order, must tile [0, size)
  * without gap or overlap. Returns the number of streams carrying a part. */
@@ -69,9 +70,5 @@ int main(void)
     tcase_add_test(tc, parts_cover_slot_once);
     tcase_add_test(tc, small_slots_rotate);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return harness_run_suite(s);
 }
