@@ -14,29 +14,9 @@
 # Exit status: 0 when the run completed (targets missed are reported, not failed), 1 on error.
 set -euo pipefail
 
-REPEATS=5
-BUILD=build-perf
-DO_BUILD=1
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CMDLINE="perf/allreduce_vs_mpi.sh $*"
-
-usage() {
-  sed -n '5,6p' "$0" | sed 's/^# \{0,1\}//'
-  exit "${1:-0}"
-}
-
-while [ $# -gt 0 ]; do
-  case "$1" in
-  -R) REPEATS=$2; shift 2 ;;
-  -B) BUILD=$2; shift 2 ;;
-  --no-build) DO_BUILD=0; shift ;;
-  -h | --help) usage 0 ;;
-  *) echo "allreduce_vs_mpi.sh: unknown argument '$1'" >&2; usage 1 ;;
-  esac
-done
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-
-die() { echo "allreduce_vs_mpi.sh: $*" >&2; exit 1; }
+BENCH_NAME=allreduce_vs_mpi.sh BENCH_BUILD=build-perf BENCH_USAGE=5,6
+. "$(dirname "$0")/bench_lib.sh"
+bench_parse_args "$@"
 
 command -v mpirun >/dev/null || die "mpirun not found (apt-get install openmpi-bin libopenmpi-dev)"
 if [ "$DO_BUILD" = 1 ]; then
@@ -75,8 +55,6 @@ measure() {
   awk '!/^#/ && NF >= 9 { print $6, $8; exit }' "$OUT/$name.txt"
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { ok = dir == "ge" ? v >= t : v <= t; print ok ? "met" : "missed" }'; }
 
 echo "allreduce_vs_mpi: $REPEATS repeats, logs in ${OUT#"$ROOT"/}" >&2

@@ -17,22 +17,9 @@
 # Needs root and iproute2 (exits 77 otherwise).
 set -uo pipefail
 
-REPEATS=5
-BUILD=build-sock
-DO_BUILD=1
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CMDLINE="perf/socket_vs_tcp.sh $*"
-while [ $# -gt 0 ]; do
-  case "$1" in
-  -R) REPEATS=$2; shift 2 ;;
-  -B) BUILD=$2; shift 2 ;;
-  --no-build) DO_BUILD=0; shift ;;
-  -h | --help) sed -n '7p' "$0" | sed 's/^# //'; exit 0 ;;
-  *) echo "socket_vs_tcp.sh: unknown argument '$1'" >&2; exit 1 ;;
-  esac
-done
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-die() { echo "socket_vs_tcp.sh: $*" >&2; exit 1; }
+BENCH_NAME=socket_vs_tcp.sh BENCH_BUILD=build-sock BENCH_USAGE=7,7
+. "$(dirname "$0")/bench_lib.sh"
+bench_parse_args "$@"
 [ "$(id -u)" = 0 ] || { echo "socket_vs_tcp.sh: needs root for network namespaces" >&2; exit 77; }
 command -v ip >/dev/null || { echo "socket_vs_tcp.sh: needs iproute2" >&2; exit 77; }
 
@@ -139,8 +126,6 @@ EOF
   awk -v f="$FIELD" '!/^#/ && NF >= 9 { print $f; exit }' "$OUT/mpi.txt"
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "n/a") }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo "socket_vs_tcp: $REPEATS repeats, $STREAMS stream(s), logs in ${OUT#"$ROOT"/}" >&2
 echo "load before: $(uptime)" | tee -a "$LOG" >&2
