@@ -21,6 +21,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "transport/wakeup.h"
 
 /* How long an idle proxy keeps polling its items before it sleeps: long enough to catch the
  * next slot of a pipelined transfer without a wake-up, short enough to leave the core to the
@@ -95,13 +96,6 @@ static void mark_events(const struct epoll_event *ev, int n)
     }
 }
 
-static void drain_eventfd(void)
-{
-    uint64_t v;
-    while (read(proxy.evfd, &v, sizeof(v)) < 0 && errno == EINTR)
-        ;
-}
-
 /* One pass over every item; returns the BRAID_PROXY_* bits of all of them. Rings the doorbell
  * when an item published something an executor may wait for. */
 static int run_pass(int harvest)
@@ -132,7 +126,7 @@ static void sleep_on_events(void)
     for (int i = 0; i < n; i++)
         woken |= ev[i].data.ptr == NULL;
     if (woken)
-        drain_eventfd();
+        braid__eventfd_drain(proxy.evfd);
     pthread_mutex_lock(&proxy.lock);
     mark_events(ev, n);
     pthread_mutex_unlock(&proxy.lock);
@@ -178,18 +172,10 @@ static int mine(uint32_t w)
     return DRIVER_STATE(w) != DRIVER_NONE && DRIVER_OWNER(w) == my_driver_id();
 }
 
-/* Wakes the proxy thread if it sleeps in epoll_wait. Pairs with the fence in try_sleep():
- * either the proxy sees the counter the caller just published, or the caller sees
- * sleeping == 1. Only the caller that flips it writes. */
+/* Wakes the proxy thread if it sleeps in epoll_wait (wakeup.h; pairs with try_sleep()). */
 static void wake_sleeper(void)
 {
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&proxy.sleeping, memory_order_relaxed) &&
-        atomic_exchange(&proxy.sleeping, 0)) {
-        uint64_t one = 1;
-        while (write(proxy.evfd, &one, sizeof(one)) < 0 && errno == EINTR)
-            ;
-    }
+    braid__wake_sleeper(&proxy.sleeping, proxy.evfd);
 }
 
 /* Hands the passes to the proxy thread, wherever it waits: on the driver word (standing by)
@@ -293,9 +279,7 @@ static void stop_thread(void)
 {
     atomic_store(&proxy.stop, 1);
     futex_wake(&proxy.driver);
-    uint64_t one = 1;
-    while (write(proxy.evfd, &one, sizeof(one)) < 0 && errno == EINTR)
-        ;
+    braid__eventfd_signal(proxy.evfd);
     pthread_join(proxy.thread, NULL);
     close(proxy.epfd);
     close(proxy.evfd);
@@ -444,9 +428,10 @@ static int worth_a_pass(int fresh)
     int n = epoll_wait(proxy.epfd, ev, PROXY_MAX_EVENTS, 0);
     if (n <= 0)
         return 0;
+    /* A wake-up meant for the proxy thread's sleep is spent here. */
     for (int i = 0; i < n; i++)
         if (!ev[i].data.ptr)
-            drain_eventfd(); /* a wake-up meant for the proxy thread's sleep: spent here */
+            braid__eventfd_drain(proxy.evfd);
     pthread_mutex_lock(&proxy.lock);
     mark_events(ev, n);
     pthread_mutex_unlock(&proxy.lock);

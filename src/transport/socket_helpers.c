@@ -21,6 +21,7 @@
 #include "core/net.h"
 #include "transport/proxy.h"
 #include "transport/socket_io.h"
+#include "transport/wakeup.h"
 
 /* How long an idle helper keeps polling before it sleeps, where the host has cores to spare
  * (at least twice the process's helpers, executor and proxy: otherwise spinning helpers only
@@ -100,11 +101,8 @@ static void helper_sleep(struct helper *h)
     struct epoll_event ev[HELPER_MAX_EVTS];
     int n = epoll_wait(h->epfd, ev, HELPER_MAX_EVTS, HELPER_NAP_MS);
     for (int i = 0; i < n; i++)
-        if (ev[i].data.ptr == NULL) {
-            uint64_t v;
-            while (read(h->evfd, &v, sizeof(v)) < 0 && errno == EINTR)
-                ;
-        }
+        if (ev[i].data.ptr == NULL)
+            braid__eventfd_drain(h->evfd);
     atomic_store(&h->sleeping, 0);
 }
 
@@ -170,9 +168,7 @@ static void stop_all(void)
     for (int i = 0; i < pool.started; i++) {
         struct helper *h = atomic_load(&pool.h[i]);
         atomic_store(&h->stop, 1);
-        uint64_t one = 1;
-        while (write(h->evfd, &one, sizeof(one)) < 0 && errno == EINTR)
-            ;
+        braid__eventfd_signal(h->evfd);
         pthread_join(h->thread, NULL);
         atomic_store(&pool.h[i], NULL);
         helper_free(h);
@@ -272,9 +268,7 @@ void braid__sock_helpers_quiesce(void)
     pthread_mutex_lock(&pool.life);
     for (int i = 0; i < pool.started; i++) {
         struct helper *h = atomic_load(&pool.h[i]);
-        uint64_t one = 1;
-        while (write(h->evfd, &one, sizeof(one)) < 0 && errno == EINTR)
-            ;
+        braid__eventfd_signal(h->evfd);
         pthread_mutex_lock(&h->lock);
         pthread_mutex_unlock(&h->lock);
     }
@@ -283,14 +277,9 @@ void braid__sock_helpers_quiesce(void)
 
 void braid__sock_helpers_wake(struct sock_conn *sc)
 {
-    atomic_thread_fence(memory_order_seq_cst);
     for (int i = 0; i < sc->nhelpers && i < SOCK_MAX_HELPERS; i++) {
         struct helper *h = atomic_load_explicit(&pool.h[i], memory_order_acquire);
-        if (h && atomic_load_explicit(&h->sleeping, memory_order_relaxed) &&
-            atomic_exchange(&h->sleeping, 0)) {
-            uint64_t one = 1;
-            while (write(h->evfd, &one, sizeof(one)) < 0 && errno == EINTR)
-                ;
-        }
+        if (h)
+            braid__wake_sleeper(&h->sleeping, h->evfd);
     }
 }
