@@ -71,20 +71,6 @@ static const fmt_t formats[] = {
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]))
 
-static uint32_t float_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float float_from_bits(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* Every bit pattern of the format widens to the value the reference decodes and narrows back
  * to itself, NaN payloads included (loop test: _i indexes formats[]). */
 START_TEST(every_pattern_round_trips)
@@ -108,7 +94,7 @@ static void check_narrow(const fmt_t *f, float x)
     double want = ref_round(f->ref, (double)x);
     double got_value = ref_decode(f->ref, got);
     EXPECT(ref_same(got_value, want), "%s(%a = 0x%08x) = 0x%x (%a), want %a", f->ref->name,
-           (double)x, float_bits(x), got, got_value, want);
+           (double)x, braid__f32_bits(x), got, got_value, want);
 }
 
 /* A float32 exactly halfway between two neighbours of format f (a tie), near a random value of
@@ -137,7 +123,7 @@ static float random_input(const fmt_t *f, uint64_t *rng, int i)
     uint64_t r = ref_rand(rng);
     switch (i % 3) {
     case 0:
-        return float_from_bits((uint32_t)r);
+        return braid__f32_from_bits((uint32_t)r);
     case 1: {
         int span = (1 << f->ref->ebits) + 2 * f->ref->mbits + 8;
         int lo = 1 - f->ref->bias - f->ref->mbits - 4;
@@ -194,7 +180,7 @@ START_TEST(nan_stays_nan)
     const uint32_t nans[] = {0x7f800001u, 0xff800001u, 0x7fc00000u,
                              0xffffffffu, 0x7f801fffu, 0x7fbfffffu};
     for (size_t i = 0; i < sizeof nans / sizeof nans[0]; i++) {
-        uint32_t got = f->from_f32(float_from_bits(nans[i]));
+        uint32_t got = f->from_f32(braid__f32_from_bits(nans[i]));
         ck_assert_msg(isnan(ref_decode(f->ref, got)), "%s(0x%08x) = 0x%x is not NaN", f->ref->name,
                       nans[i], got);
         ck_assert_msg((got >> (f->bits - 1)) == (nans[i] >> 31), "%s(0x%08x): sign lost",
@@ -263,8 +249,8 @@ START_TEST(overflow_and_saturation)
 
     ck_assert_uint_eq(braid__f32_to_bf16(FLT_MAX), 0x7f80);       /* rounds up: inf */
     ck_assert_uint_eq(braid__f32_to_bf16(3.3895314e38f), 0x7f7f); /* largest bfloat16 */
-    ck_assert_uint_eq(braid__f32_to_bf16(float_from_bits(0x7f7f7fffu)), 0x7f7f);
-    ck_assert_uint_eq(braid__f32_to_bf16(float_from_bits(0x7f7f8000u)), 0x7f80); /* tie, odd */
+    ck_assert_uint_eq(braid__f32_to_bf16(braid__f32_from_bits(0x7f7f7fffu)), 0x7f7f);
+    ck_assert_uint_eq(braid__f32_to_bf16(braid__f32_from_bits(0x7f7f8000u)), 0x7f80); /* tie, odd */
 }
 END_TEST
 
@@ -302,12 +288,12 @@ static void check_against_float16(float x)
     memcpy(&want, &h, sizeof want);
     uint16_t got = braid__f32_to_f16(x);
     if (isnan(x)) {
-        EXPECT((got & 0x7fff) > 0x7c00, "f16(NaN 0x%08x) = 0x%04x", float_bits(x), got);
+        EXPECT((got & 0x7fff) > 0x7c00, "f16(NaN 0x%08x) = 0x%04x", braid__f32_bits(x), got);
         return;
     }
     EXPECT(got == want, "f16(%a = 0x%08x) = 0x%04x, _Float16 gives 0x%04x", (double)x,
-           float_bits(x), got, want);
-    EXPECT(float_bits(braid__f16_to_f32(got)) == float_bits((float)h),
+           braid__f32_bits(x), got, want);
+    EXPECT(braid__f32_bits(braid__f16_to_f32(got)) == braid__f32_bits((float)h),
            "widening 0x%04x disagrees with _Float16", got);
 }
 
@@ -325,7 +311,7 @@ START_TEST(float16_matches_compiler_exhaustive)
 {
     uint32_t u = 0;
     do {
-        check_against_float16(float_from_bits(u));
+        check_against_float16(braid__f32_from_bits(u));
     } while (++u != 0);
 }
 END_TEST
