@@ -4,9 +4,9 @@
  * rank combines the inputs in the same order, rank 0 first, so floating-point results are
  * bitwise identical everywhere even though each rank computes its own.
  */
+#include "base/check.h"
 #include "collectives/algos.h"
 #include "collectives/ring_math.h"
-#include "core/check.h"
 
 #define NO                 BRAID_NOREF
 #define PUSH(plan, c, ...) BRAID_CHECK(braid__plan_push((plan), (c), braid__step(__VA_ARGS__)))

@@ -3,9 +3,9 @@
  * rank j before it, so each step is a permutation and no link is shared within a step. Used
  * for all_to_all and for point-to-point send/recv (one step).
  */
+#include "base/check.h"
 #include "collectives/algos.h"
 #include "collectives/ring_math.h"
-#include "core/check.h"
 
 #define NO                 BRAID_NOREF
 #define PUSH(plan, c, ...) BRAID_CHECK(braid__plan_push((plan), (c), braid__step(__VA_ARGS__)))

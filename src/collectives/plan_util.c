@@ -7,11 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/check.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "collectives/algos.h"
 #include "collectives/plan.h"
-#include "core/check.h"
-#include "core/error.h"
-#include "core/log.h"
 
 /* Collective names, indexed by enum braid_coll; they match the public function names. */
 static const char *const coll_names[BRAID_NUM_COLLS] = {

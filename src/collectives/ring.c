@@ -3,9 +3,9 @@
  * same load and the ring is bandwidth-optimal. Every channel runs the same schedule on its own
  * pieces. Positions below are ring positions (ring_math.h); `i` is this rank's.
  */
+#include "base/check.h"
 #include "collectives/algos.h"
 #include "collectives/ring_math.h"
-#include "core/check.h"
 
 struct ring {
     const int *order;

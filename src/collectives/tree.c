@@ -5,10 +5,10 @@
  * piece once and everyone receives a copy, so all ranks get identical bits. For broadcast and
  * reduce the ranks are relabelled (rotated) so that the root is the tree's root.
  */
+#include "base/check.h"
 #include "collectives/algos.h"
 #include "collectives/btree.h"
 #include "collectives/ring_math.h"
-#include "core/check.h"
 
 #define NO                 BRAID_NOREF
 #define PUSH(plan, c, ...) BRAID_CHECK(braid__plan_push((plan), (c), braid__step(__VA_ARGS__)))

@@ -1,7 +1,7 @@
 #include "collectives/tuning.h"
 
-#include "core/check.h"
-#include "core/log.h"
+#include "base/check.h"
+#include "base/log.h"
 
 static enum braid_algo default_algo(enum braid_coll coll, int nranks, size_t total,
                                     const struct braid_shared_settings *s)

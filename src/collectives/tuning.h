@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
+#include "base/peer.h"
 #include "collectives/plan.h"
-#include "core/peer.h"
 
 struct braid_tuning {
     enum braid_algo algo;

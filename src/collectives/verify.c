@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "collectives/plan.h"
 #include "collectives/verify_sim.h"
-#include "core/check.h"
 
 /* ---- Reporting ---------------------------------------------------------------------------- */
 

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "collectives/verify_sim.h"
-#include "core/check.h"
 
 #define SLOTS BRAID_PLAN_MIN_SLOTS
 

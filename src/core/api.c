@@ -3,9 +3,9 @@
  */
 #include <stdio.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/params.h"
 #include "core/comm.h"
-#include "core/params.h"
 
 #ifndef BRAID_GIT_HASH
 #define BRAID_GIT_HASH "unknown"

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/check.h"
-#include "core/ifaces.h"
-#include "core/log.h"
+#include "base/check.h"
+#include "base/ifaces.h"
+#include "base/log.h"
 
 #define BS_MAGIC    0x42425350u /* "BBSP" */
 #define BS_WIRE     1

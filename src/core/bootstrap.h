@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/net.h"
-#include "core/peer.h"
+#include "base/net.h"
+#include "base/peer.h"
 
 #define BRAID_SECRET_BYTES      16
 #define BRAID_BOOTSTRAP_MAX_MSG (256u << 20)
@@ -38,8 +38,6 @@ struct braid_bootstrap;
 /* Decodes and checks an id (magic, format, checksum); errors say how it was damaged. */
 braid_result_t braid__id_decode(const braid_unique_id_t *id, struct braid_id_layout *out);
 void braid__id_encode(const struct braid_id_layout *layout, braid_unique_id_t *id);
-/* Fills buf with cryptographically random bytes (getrandom). */
-braid_result_t braid__random_bytes(void *buf, size_t len);
 
 /* Starts a root thread listening on `addr` (port 0 picks one) for one job with `secret`;
  * *bound gets the address to put in the id. The thread exits once it has introduced the ranks

@@ -8,11 +8,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "base/error.h"
+#include "base/peer.h"
 #include "braid.h"
 #include "collectives/plan.h"
 #include "core/bootstrap.h"
-#include "core/error.h"
-#include "core/peer.h"
 
 struct braid_topo;
 struct braid_exec_op;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/check.h"
+#include "base/check.h"
 
 static const char *coll_api_name(enum braid_coll coll)
 {

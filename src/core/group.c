@@ -14,11 +14,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/check.h"
+#include "base/log.h"
+#include "base/net.h"
 #include "collectives/tuning.h"
-#include "core/check.h"
 #include "core/enqueue.h"
-#include "core/log.h"
-#include "core/net.h"
 #include "exec/host_exec.h"
 #include "transport/proxy.h"
 #include "transport/transport.h"

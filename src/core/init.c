@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/ifaces.h"
+#include "base/log.h"
+#include "base/params.h"
+#include "base/random.h"
 #include "core/comm.h"
-#include "core/ifaces.h"
-#include "core/log.h"
-#include "core/params.h"
 
 int braid__comm_unregister(struct braid_comm *comm, int force);
 

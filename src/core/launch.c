@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/params.h"
+#include "base/parse.h"
 #include "core/comm.h"
-#include "core/log.h"
-#include "core/params.h"
 
 /* Rank and size variables of the launchers we know, most specific first. */
 static const struct {
@@ -31,9 +32,8 @@ static const char *job_vars[] = {"SLURM_JOB_ID", "PMIX_NAMESPACE", "OMPI_MCA_ess
 static braid_result_t env_int(const char *var, int *out)
 {
     const char *text = getenv(var);
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || v < 0 || v > 0x7fffffff)
+    int64_t v;
+    if (braid__parse_i64(text, 0, 0, 0x7fffffff, &v) != BRAID_PARSE_OK)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s=\"%s\" is not a non-negative integer",
                           var, text);
     *out = (int)v;

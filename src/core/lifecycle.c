@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/log.h"
 #include "core/comm.h"
-#include "core/log.h"
 #include "transport/proxy.h"
 
 int braid__comm_unregister(struct braid_comm *comm, int force);

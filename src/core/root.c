@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/check.h"
+#include "base/log.h"
 #include "core/bootstrap.h"
-#include "core/check.h"
-#include "core/log.h"
 
 #define ROOT_MAGIC 0x42524f54u /* "BROT" */
 #define ROOT_WIRE  1

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/check.h"
+#include "base/params.h"
 #include "collectives/plan.h"
-#include "core/check.h"
 #include "core/comm.h"
-#include "core/params.h"
 
 static braid_result_t pick_int(int config_value, const char *field, const char *var, long min,
                                long max, const int *inherit, int *out)

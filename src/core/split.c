@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/log.h"
 #include "core/comm.h"
-#include "core/log.h"
 
 struct split_key {
     int32_t color;

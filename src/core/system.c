@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/params.h"
 #include "core/comm.h"
-#include "core/log.h"
-#include "core/params.h"
 #include "topology/topo.h"
 
 static int first_of_host(const struct braid_comm *comm, int rank)

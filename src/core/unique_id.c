@@ -1,9 +1,9 @@
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "base/check.h"
+#include "base/random.h"
 #include "core/bootstrap.h"
-#include "core/check.h"
 
 #define ID_MAGIC  0x44495242u /* "BRID" */
 #define ID_FORMAT 1
@@ -19,21 +19,6 @@ static uint32_t checksum(const void *data, size_t len)
     for (size_t i = 0; i < len; i++)
         h = (h ^ p[i]) * 16777619u;
     return h;
-}
-
-braid_result_t braid__random_bytes(void *buf, size_t len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return braid__err(BRAID_ERR_SYSTEM, "getrandom failed: %s", strerror(errno));
-        p += n;
-        len -= (size_t)n;
-    }
-    return BRAID_SUCCESS;
 }
 
 void braid__id_encode(const struct braid_id_layout *layout, braid_unique_id_t *id)

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
-#include "core/net.h"
+#include "base/check.h"
+#include "base/net.h"
 #include "exec/reduce_host.h"
 
 braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_plan_entry *entry,

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/parse.h"
 
 static braid_result_t bad_value(const char *file, const struct braid_xml_elem *e, const char *name,
                                 const char *value, const char *expected)
@@ -32,14 +33,8 @@ braid_result_t braid__attr_int(const char *file, const struct braid_xml_elem *e,
         *out = dflt;
         return BRAID_SUCCESS;
     }
-    char *end = NULL;
-    errno = 0;
-    while (isspace((unsigned char)*v))
-        v++;
-    long long x = strtoll(v, &end, 0);
-    while (end && isspace((unsigned char)*end))
-        end++;
-    if (errno == ERANGE || end == v || *end != '\0' || x < min || x > max) {
+    int64_t x;
+    if (braid__parse_i64(v, BRAID_PARSE_HEX | BRAID_PARSE_TRIM, min, max, &x) != BRAID_PARSE_OK) {
         char expected[96];
         snprintf(expected, sizeof(expected), "an integer in [%lld, %lld]", (long long)min,
                  (long long)max);
@@ -56,10 +51,8 @@ braid_result_t braid__attr_u64(const char *file, const struct braid_xml_elem *e,
     *out = 0;
     if (!v)
         return BRAID_SUCCESS;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 0);
-    if (errno == ERANGE || end == v || *end != '\0' || v[0] == '-')
+    uint64_t x;
+    if (braid__parse_u64(v, BRAID_PARSE_HEX, &x) != BRAID_PARSE_OK)
         return bad_value(file, e, name, v, "an unsigned 64-bit integer (such as 0x1c34da0300f1)");
     *out = x;
     return BRAID_SUCCESS;

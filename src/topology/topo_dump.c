@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
+#include "base/check.h"
 #include "topology/topo_attr.h"
 #include "topology/topo_xml.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/check.h"
+#include "base/check.h"
 
 static const char *node_names[BRAID_TOPO_NODE_TYPES] = {"GPU", "CPU", "PCI", "NIC", "NVS", "NET"};
 static const char *link_names[BRAID_LINK_TYPES] = {"NVL", "C2C", "PCI", "SYS", "NET"};

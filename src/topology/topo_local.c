@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
-#include "core/log.h"
-#include "core/params.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/params.h"
 
 static const struct braid_topo_probe *const probes[] = {
     &braid__probe_hwloc, /* replaces sysfs when libhwloc loads */

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
-#include "core/log.h"
+#include "base/check.h"
+#include "base/log.h"
 
 braid_result_t braid__topo_serialize(const struct braid_topo *topo, void **buf, size_t *len)
 {

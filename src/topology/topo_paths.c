@@ -16,9 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/check.h"
-#include "core/log.h"
-#include "core/params.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/params.h"
 
 static int may_pass(const struct braid_topo_node *u, int in_type, int out_type, int hops)
 {

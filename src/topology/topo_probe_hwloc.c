@@ -32,8 +32,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/check.h"
-#include "core/log.h"
+#include "base/check.h"
+#include "base/log.h"
 #include "topology/topo_attr.h"
 
 #define HWLOC_LIB_NAME "libhwloc.so.15"

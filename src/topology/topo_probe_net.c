@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/check.h"
-#include "core/log.h"
+#include "base/check.h"
+#include "base/log.h"
 #include "topology/topo_attr.h"
 
 /* The PCI bus id of the device behind a sysfs device link; "" when it is not on PCI directly

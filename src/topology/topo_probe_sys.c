@@ -18,8 +18,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "core/check.h"
-#include "core/log.h"
+#include "base/check.h"
+#include "base/log.h"
 #include "topology/topo_attr.h"
 
 int braid__sysfs_read(const char *path, char *buf, size_t len)

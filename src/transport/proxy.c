@@ -18,9 +18,9 @@
 
 #include <linux/futex.h>
 
-#include "core/check.h"
-#include "core/log.h"
-#include "core/net.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/net.h"
 #include "transport/wakeup.h"
 
 /* How long an idle proxy keeps polling its items before it sleeps: long enough to catch the

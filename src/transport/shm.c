@@ -12,10 +12,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "base/check.h"
+#include "base/log.h"
+#include "base/random.h"
 #include "core/bootstrap.h"
-#include "core/check.h"
 #include "core/comm.h"
-#include "core/log.h"
 #include "transport/transport.h"
 
 #define SHM_NAME_MAX 48

@@ -22,11 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/check.h"
+#include "base/log.h"
+#include "base/params.h"
+#include "base/random.h"
 #include "core/bootstrap.h"
-#include "core/check.h"
 #include "core/comm.h"
-#include "core/log.h"
-#include "core/params.h"
 #include "transport/socket_helpers.h"
 #include "transport/socket_io.h"
 

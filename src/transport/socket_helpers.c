@@ -16,9 +16,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "core/check.h"
-#include "core/log.h"
-#include "core/net.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/net.h"
 #include "transport/proxy.h"
 #include "transport/socket_io.h"
 #include "transport/wakeup.h"

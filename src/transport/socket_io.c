@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "transport/socket_stripe.h"
 
 /* How often a busy sender reads its peer's direction when no socket event said to. */

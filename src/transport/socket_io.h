@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "core/net.h"
+#include "base/net.h"
 #include "transport/proxy.h"
 #include "transport/transport.h"
 

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/peer.h"
 #include "braid.h"
-#include "core/peer.h"
 #include "transport/fifo.h"
 
 #define BRAID_CONN_BLOB_MAX 256

@@ -2,9 +2,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/check.h"
-#include "core/log.h"
-#include "core/params.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/params.h"
 #include "transport/transport.h"
 
 extern const struct braid_transport braid__shm_transport;

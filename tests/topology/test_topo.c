@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "check_run.h"
 #include "topology/topo.h"
 #include "topology/topo_probe.h"
-#include "check_run.h"
 
 #ifndef BRAID_TOPO_DIR
 #define BRAID_TOPO_DIR "topologies"

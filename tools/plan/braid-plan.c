@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/error.h"
 #include "collectives/plan.h"
-#include "core/error.h"
 
 struct opts {
     const char *cmd;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "topology/topo.h"
 
 #define MATRIX_MAX 32 /* larger systems get a summary unless --all */

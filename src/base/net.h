@@ -2,14 +2,15 @@
  * TCP helpers for the bootstrap (and later the socket transport): addresses, listen, connect
  * with retries, and whole-buffer transfers, every one bounded by a timeout and an abort flag.
  */
-#ifndef BRAID_CORE_NET_H
-#define BRAID_CORE_NET_H
+#ifndef BRAID_BASE_NET_H
+#define BRAID_BASE_NET_H
 
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "base/clock.h"
 #include "braid.h"
 
 union braid_sockaddr {
@@ -26,10 +27,6 @@ socklen_t braid__addr_len(const union braid_sockaddr *addr);
 int braid__addr_is_loopback(const union braid_sockaddr *addr);
 /* Parses "host:port" or "[v6]:port" (host may be a name); fails naming the text. */
 braid_result_t braid__addr_parse(const char *text, union braid_sockaddr *out);
-
-/* A deadline in ms on CLOCK_MONOTONIC. */
-uint64_t braid__now_ms(void);
-uint64_t braid__now_ns(void);
 
 /* Listens on addr (port 0 picks one); *bound gets the real address. */
 braid_result_t braid__sock_listen(const union braid_sockaddr *addr, int *fd,

@@ -3,8 +3,8 @@
  * params.c with its default and help text; the README lists the same table, `braid-info -e`
  * prints it, and comm config fields override the variables they mirror.
  */
-#ifndef BRAID_CORE_PARAMS_H
-#define BRAID_CORE_PARAMS_H
+#ifndef BRAID_BASE_PARAMS_H
+#define BRAID_BASE_PARAMS_H
 
 #include "braid.h"
 

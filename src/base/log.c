@@ -1,4 +1,4 @@
-#include "core/log.h"
+#include "base/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/params.h"
+#include "base/params.h"
 
 static int log_level = -1;
 static int log_subsys = BRAID_SUB_ALL;

@@ -3,10 +3,10 @@
  * NCCL's: a comma list of name prefixes ("eth,ib"), "^" in front excludes instead, "=" in front
  * matches names exactly.
  */
-#ifndef BRAID_CORE_IFACES_H
-#define BRAID_CORE_IFACES_H
+#ifndef BRAID_BASE_IFACES_H
+#define BRAID_BASE_IFACES_H
 
-#include "core/net.h"
+#include "base/net.h"
 
 #define BRAID_IFNAME_MAX 64
 

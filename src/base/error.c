@@ -1,9 +1,9 @@
-#include "core/error.h"
+#include "base/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 static _Thread_local char err_detail[BRAID_ERR_MSG_MAX];
 static _Thread_local char err_trail[256];

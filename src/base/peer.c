@@ -1,12 +1,12 @@
-#include "core/peer.h"
+#include "base/peer.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "core/params.h"
+#include "base/log.h"
+#include "base/params.h"
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {

@@ -1,10 +1,10 @@
-#include "core/params.h"
+#include "base/params.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/parse.h"
 
 /* Keep in step with the README's settings table (tests/unit/test_docs checks it). */
 static const struct braid_param_def params[] = {
@@ -85,19 +85,18 @@ braid_result_t braid__param_int(const char *name, long min, long max, long *out)
     const char *text = braid__param_str(name);
     if (!text)
         return braid__err(BRAID_ERR_INTERNAL, "setting %s has no value and no default", name);
-    char *end = NULL;
-    errno = 0;
-    long value = strtol(text, &end, 0);
-    if (errno != 0 || end == text || *end != '\0')
+    int64_t value;
+    enum braid_parse_status st = braid__parse_i64(text, BRAID_PARSE_HEX, min, max, &value);
+    if (st == BRAID_PARSE_MALFORMED)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT,
                           "%s=\"%s\" is not an integer; unset it or "
                           "give a number in [%ld, %ld]",
                           name, text, min, max);
-    if (value < min || value > max)
+    if (st == BRAID_PARSE_RANGE)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT,
-                          "%s=%ld is out of range; give a number "
+                          "%s=%s is out of range; give a number "
                           "in [%ld, %ld]",
-                          name, value, min, max);
-    *out = value;
+                          name, text, min, max);
+    *out = (long)value;
     return BRAID_SUCCESS;
 }

@@ -1,4 +1,4 @@
-#include "core/net.h"
+#include "base/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,22 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/check.h"
+#include "base/check.h"
+#include "base/parse.h"
 
 /* Poll slices: waits wake at least this often to look at the abort flag. */
 #define NET_POLL_SLICE_MS 100
-
-uint64_t braid__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t braid__now_ms(void)
-{
-    return braid__now_ns() / 1000000ull;
-}
 
 socklen_t braid__addr_len(const union braid_sockaddr *addr)
 {
@@ -77,9 +66,8 @@ braid_result_t braid__addr_parse(const char *text, union braid_sockaddr *out)
                               "address \"%s\" is not host:port (e.g. 10.0.0.1:29500)", text);
         snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
     }
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end != '\0' || port <= 0 || port > 65535)
+    int64_t port;
+    if (braid__parse_i64(colon + 1, 0, 1, 65535, &port) != BRAID_PARSE_OK)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT, "address \"%s\": port must be 1..65535",
                           text);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};

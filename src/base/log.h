@@ -4,8 +4,8 @@
  * BRAID_DEBUG_SUBSYS (a comma list of the names below, ^ to exclude; default ALL). The rank is
  * per thread: public entry points set it to the comm's rank.
  */
-#ifndef BRAID_CORE_LOG_H
-#define BRAID_CORE_LOG_H
+#ifndef BRAID_BASE_LOG_H
+#define BRAID_BASE_LOG_H
 
 enum braid_log_level {
     BRAID_LOG_NONE = 0,

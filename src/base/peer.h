@@ -1,12 +1,12 @@
 /*
  * What every rank tells the others at init (gathered by the root, checked by everyone).
  */
-#ifndef BRAID_CORE_PEER_H
-#define BRAID_CORE_PEER_H
+#ifndef BRAID_BASE_PEER_H
+#define BRAID_BASE_PEER_H
 
 #include <stdint.h>
 
-#include "core/net.h"
+#include "base/net.h"
 
 #define BRAID_PEER_MAGIC   0x42504552u /* "BPER" */
 #define BRAID_HOSTNAME_MAX 64

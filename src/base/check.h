@@ -3,13 +3,13 @@
  * wrap it in BRAID_CHECK, which returns the failure upwards and appends "file:line" to the
  * thread's error trail, so the final message shows where the failure travelled.
  */
-#ifndef BRAID_CORE_CHECK_H
-#define BRAID_CORE_CHECK_H
+#ifndef BRAID_BASE_CHECK_H
+#define BRAID_BASE_CHECK_H
 
 #include <errno.h>
 
+#include "base/error.h"
 #include "braid.h"
-#include "core/error.h"
 
 #define BRAID_CHECK(call)                                                                          \
     do {                                                                                           \

@@ -3,8 +3,8 @@
  * the likely fix), into a per-thread buffer; BRAID_CHECK adds the file:line trail on the way
  * up, and the public entry points copy the final text into the comm's last error.
  */
-#ifndef BRAID_CORE_ERROR_H
-#define BRAID_CORE_ERROR_H
+#ifndef BRAID_BASE_ERROR_H
+#define BRAID_BASE_ERROR_H
 
 #include <string.h>
 

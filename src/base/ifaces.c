@@ -1,4 +1,4 @@
-#include "core/ifaces.h"
+#include "base/ifaces.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/check.h"
-#include "core/log.h"
-#include "core/params.h"
+#include "base/check.h"
+#include "base/log.h"
+#include "base/params.h"
 
 int braid__iface_match(const char *filter, const char *name)
 {
