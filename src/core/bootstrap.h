@@ -23,6 +23,7 @@
 #define BRAID_TAG_BARRIER   (2ull << 56)
 #define BRAID_TAG_CONNECT   (3ull << 56)
 #define BRAID_TAG_SPLIT     (4ull << 56)
+#define BRAID_TAG_SEQ_MASK  ((1ull << 56) - 1)
 
 /* The unique id's layout inside braid_unique_id_t. */
 struct braid_id_layout {

@@ -12,7 +12,6 @@
 #include "base/check.h"
 #include "base/log.h"
 #include "topology/topo.h"
-#include "transport/transport.h"
 
 int braid__test_version_override;
 
@@ -108,11 +107,14 @@ braid_result_t braid__comm_alloc(int nranks, int rank, const struct braid_settin
     atomic_init(&comm->busy, 0);
     atomic_init(&comm->async_error, BRAID_SUCCESS);
     comm->peers = calloc((size_t)nranks, sizeof(*comm->peers));
-    comm->conns = calloc(2 * (size_t)BRAID_MAX_CHANNELS * (size_t)nranks, sizeof(*comm->conns));
-    comm->connect_seq = calloc((size_t)nranks, sizeof(*comm->connect_seq));
-    if (!comm->peers || !comm->conns || !comm->connect_seq) {
+    if (!comm->peers) {
         braid__comm_free(comm);
         return braid__err(BRAID_ERR_NO_MEMORY, "comm: out of memory for %d ranks", nranks);
+    }
+    braid_result_t res = braid__transport_ctx_init(&comm->tp, nranks);
+    if (res != BRAID_SUCCESS) {
+        braid__comm_free(comm);
+        return res;
     }
     *out = comm;
     return BRAID_SUCCESS;
@@ -186,6 +188,41 @@ static void choose_slot_size(struct braid_comm *comm)
         }
 }
 
+/* The transport layer's messages travel on the comm's bootstrap under their own tag. */
+static braid_result_t tp_oob_send(void *oob, int peer, uint64_t tag, const void *data, size_t len)
+{
+    struct braid_comm *comm = oob;
+    return braid__bootstrap_send(comm->bs, peer, BRAID_TAG_CONNECT | (tag & BRAID_TAG_SEQ_MASK),
+                                 data, len);
+}
+
+static braid_result_t tp_oob_recv(void *oob, int peer, uint64_t tag, void *data, size_t len)
+{
+    struct braid_comm *comm = oob;
+    return braid__bootstrap_recv(comm->bs, peer, BRAID_TAG_CONNECT | (tag & BRAID_TAG_SEQ_MASK),
+                                 data, len);
+}
+
+/* What the transports and executors see of the comm, once its settings are final. */
+static void fill_layer_contexts(struct braid_comm *comm)
+{
+    struct braid_transport_ctx *tp = &comm->tp;
+    tp->rank = comm->rank;
+    tp->peers = comm->peers;
+    tp->nslots = (uint32_t)comm->settings.shared.nslots;
+    tp->slot_bytes = (size_t)comm->settings.shared.slot_size;
+    tp->timeout_ms = comm->settings.timeout_ms;
+    tp->connect_timeout_ms = comm->settings.connect_timeout_ms;
+    tp->abort_flag = &comm->abort_flag;
+    tp->oob_send = tp_oob_send;
+    tp->oob_recv = tp_oob_recv;
+    tp->oob = comm;
+    comm->exec.rank = comm->rank;
+    comm->exec.nranks = comm->nranks;
+    comm->exec.slot_bytes = (size_t)comm->settings.shared.slot_size;
+    comm->exec.tp = tp;
+}
+
 braid_result_t braid__comm_check_peers(struct braid_comm *comm)
 {
     const struct braid_peer_info *me = &comm->peers[comm->rank];
@@ -209,6 +246,7 @@ braid_result_t braid__comm_check_peers(struct braid_comm *comm)
                               what, va, comm->rank, vb, r);
     }
     choose_slot_size(comm);
+    fill_layer_contexts(comm);
     return BRAID_SUCCESS;
 }
 
@@ -265,8 +303,10 @@ braid_result_t braid__plan_entry_bind(struct braid_comm *comm, struct braid_plan
 {
     int n = comm->nranks, nch = e->plan.nchannels, total = 0;
     uint8_t *flags = calloc((size_t)nch * (size_t)n, 1);
-    e->use_start = calloc((size_t)nch + 1, sizeof(int));
-    if (!flags || !e->use_start) {
+    struct braid_bound_plan *bp = &e->bp;
+    bp->plan = &e->plan;
+    bp->use_start = calloc((size_t)nch + 1, sizeof(int));
+    if (!flags || !bp->use_start) {
         free(flags);
         return braid__err(BRAID_ERR_NO_MEMORY, "plan: out of memory");
     }
@@ -275,19 +315,19 @@ braid_result_t braid__plan_entry_bind(struct braid_comm *comm, struct braid_plan
         for (int r = 0; r < n; r++)
             total += (flags[(size_t)c * n + r] & 1) + ((flags[(size_t)c * n + r] >> 1) & 1);
     }
-    e->conns = calloc((size_t)total + 1, sizeof(*e->conns));
-    if (!e->conns) {
+    bp->conns = calloc((size_t)total + 1, sizeof(*bp->conns));
+    if (!bp->conns) {
         free(flags);
         return braid__err(BRAID_ERR_NO_MEMORY, "plan: out of memory");
     }
     int k = 0;
     for (int c = 0; c < nch; c++) {
-        e->use_start[c] = k;
+        bp->use_start[c] = k;
         for (int r = 0; r < n; r++)
             for (int dir = 0; dir < 2; dir++)
                 if (flags[(size_t)c * n + r] & (1 << dir)) {
-                    e->conns[k] = *braid__conn_slot(comm, dir, c, r);
-                    if (!e->conns[k]) {
+                    bp->conns[k] = *braid__conn_slot(&comm->tp, dir, c, r);
+                    if (!bp->conns[k]) {
                         free(flags);
                         return braid__err(BRAID_ERR_INTERNAL,
                                           "plan: channel %d has no %s "
@@ -297,7 +337,7 @@ braid_result_t braid__plan_entry_bind(struct braid_comm *comm, struct braid_plan
                     k++;
                 }
     }
-    e->use_start[nch] = k;
+    bp->use_start[nch] = k;
     e->bound = 1;
     free(flags);
     return BRAID_SUCCESS;
@@ -307,21 +347,18 @@ void braid__comm_free(struct braid_comm *comm)
 {
     if (!comm)
         return;
-    if (comm->conns)
-        braid__disconnect_all(comm);
+    braid__transport_ctx_fini(&comm->tp);
+    braid__exec_ctx_fini(&comm->exec);
     braid__bootstrap_destroy(comm->bs);
     braid__topo_free(comm->topo);
     for (int i = 0; i < comm->nplans; i++) {
         braid__plan_free(&comm->plans[i]->plan);
-        free(comm->plans[i]->conns);
-        free(comm->plans[i]->use_start);
+        free(comm->plans[i]->bp.conns);
+        free(comm->plans[i]->bp.use_start);
         free(comm->plans[i]);
     }
     free(comm->plans);
-    free(comm->spare_op);
     free(comm->peers);
-    free(comm->conns);
-    free(comm->connect_seq);
     comm->magic = 0;
     free(comm);
 }
@@ -332,12 +369,4 @@ int braid__comm_is_live(const struct braid_comm *comm)
     int live = registry_find(comm) >= 0;
     pthread_mutex_unlock(&registry_lock);
     return live;
-}
-
-void braid__comm_poison(struct braid_comm *comm)
-{
-    size_t n = 2 * (size_t)BRAID_MAX_CHANNELS * (size_t)comm->nranks;
-    for (size_t i = 0; i < n; i++)
-        if (comm->conns[i] && comm->conns[i]->fifo)
-            atomic_store(&comm->conns[i]->fifo->poisoned, 1);
 }

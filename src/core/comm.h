@@ -13,11 +13,10 @@
 #include "braid.h"
 #include "collectives/plan.h"
 #include "core/bootstrap.h"
+#include "exec/executor.h"
+#include "transport/transport.h"
 
 struct braid_topo;
-struct braid_exec_op;
-
-#define BRAID_MAX_CHANNELS 64
 
 /* Settings in force for one comm: config fields, else BRAID_* variables, else defaults. */
 struct braid_settings {
@@ -29,19 +28,16 @@ struct braid_settings {
     char name[64];
 };
 
-struct braid_conn;
-
 struct braid_plan_entry {
     enum braid_coll coll;
     enum braid_algo algo;
     int nchannels;
     int root;
     struct braid_plan plan;
-    /* Filled once the plan's connectors exist: the connectors each channel uses, so a call
-     * needs no lookup or setup on the fast path. */
+    /* Filled once the plan's connectors exist (bound = 1): the connectors each channel uses,
+     * so a call needs no lookup or setup on the fast path. */
     int bound;
-    struct braid_conn **conns; /* conns[use_start[c] .. use_start[c + 1]) for channel c */
-    int *use_start;            /* [nchannels + 1] */
+    struct braid_bound_plan bp;
 };
 
 struct braid_comm {
@@ -52,16 +48,15 @@ struct braid_comm {
     struct braid_settings settings;
     uint8_t secret[BRAID_SECRET_BYTES];
     struct braid_bootstrap *bs;
-    struct braid_peer_info *peers;   /* [nranks] */
-    struct braid_topo *topo;         /* the merged system of the comm's hosts */
-    struct braid_conn **conns;       /* [2][BRAID_MAX_CHANNELS][nranks], created lazily */
-    uint32_t *connect_seq;           /* [nranks]: setup exchanges done with each peer */
+    struct braid_peer_info *peers; /* [nranks] */
+    struct braid_topo *topo;       /* the merged system of the comm's hosts */
+    /* What the layers below see of this comm: the transports (and the connectors they own)
+     * and the executors. Filled once the peers are known (braid__comm_check_peers). */
+    struct braid_transport_ctx tp;
+    struct braid_exec_ctx exec;
     struct braid_plan_entry **plans; /* plan cache; entries never move */
     int nplans;
     int plans_cap;
-    /* One finished op's memory kept for the next call (host_exec.c). */
-    struct braid_exec_op *spare_op;
-    size_t spare_op_bytes;
     atomic_int abort_flag;
     atomic_int busy;        /* threads inside a public call on this comm */
     atomic_int async_error; /* BRAID_SUCCESS, BRAID_IN_PROGRESS, or what broke the comm */
@@ -76,13 +71,6 @@ struct braid_comm {
 };
 
 #define BRAID_COMM_MAGIC 0x627261696463ull
-
-/* The connector slot of (dir, channel, peer). */
-static inline struct braid_conn **braid__conn_slot(struct braid_comm *comm, int dir, int channel,
-                                                   int peer)
-{
-    return &comm->conns[((size_t)dir * BRAID_MAX_CHANNELS + (size_t)channel) * comm->nranks + peer];
-}
 
 /* Registry of live comms (lifecycle.c). acquire validates the handle and marks the comm busy;
  * release undoes it and keeps the error detail as the comm's last error. */
@@ -100,7 +88,8 @@ braid_result_t braid__comm_alloc(int nranks, int rank, const struct braid_settin
                                  struct braid_comm **out);
 /* Fills this rank's peer info. */
 void braid__comm_self_info(struct braid_comm *comm, struct braid_peer_info *info);
-/* Checks every rank's version and shared settings against this rank's. */
+/* Checks every rank's version and shared settings against this rank's, settles the settings
+ * that depend on where the peers are, and fills the layers' contexts (tp, exec). */
 braid_result_t braid__comm_check_peers(struct braid_comm *comm);
 /* Builds comm->topo: every host's topology through the bootstrap, merged (system.c). */
 braid_result_t braid__comm_system(struct braid_comm *comm);
@@ -108,9 +97,6 @@ braid_result_t braid__comm_system(struct braid_comm *comm);
 void braid__comm_free(struct braid_comm *comm);
 /* Marks the comm broken by `res` (first error wins). */
 void braid__comm_set_error(struct braid_comm *comm, braid_result_t res);
-
-/* Marks every connector of the comm poisoned, so peers waiting on them fail at once. */
-void braid__comm_poison(struct braid_comm *comm);
 
 /* Returns the cached plan, building it on first use. */
 braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll, enum braid_algo algo,

@@ -68,6 +68,35 @@ static braid_result_t check_overlap(struct braid_call *c, size_t in_bytes, size_
     return BRAID_SUCCESS;
 }
 
+/* Finds the memory kind of the call's buffers: one kind for both, or an error naming both. */
+static braid_result_t classify(struct braid_call *c, const char *fn)
+{
+    char what[64];
+    struct braid_mem_info in = {BRAID_MEM_HOST, -1}, out = {BRAID_MEM_HOST, -1};
+    int has_in = c->count > 0 && needs_send(c), has_out = c->count > 0 && needs_recv(c);
+    if (has_in) {
+        snprintf(what, sizeof(what), "%s: sendbuf", fn);
+        BRAID_CHECK(braid__mem_query(c->sendbuf, what, &in));
+    }
+    if (has_out && (!has_in || c->recvbuf != c->sendbuf)) {
+        snprintf(what, sizeof(what), "%s: recvbuf", fn);
+        BRAID_CHECK(braid__mem_query(c->recvbuf, what, &out));
+    } else {
+        out = in;
+    }
+    c->mem = has_in ? in : out;
+    int host_in = (BRAID_MEM_BIT(in.kind) & BRAID_MEM_HOST_ACCESSIBLE) != 0;
+    int host_out = (BRAID_MEM_BIT(out.kind) & BRAID_MEM_HOST_ACCESSIBLE) != 0;
+    if (has_in && has_out && (host_in != host_out || (!host_in && in.device != out.device)))
+        return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                          "%s: sendbuf %p is %s memory (device %d) but recvbuf %p is %s memory "
+                          "(device %d); one call takes buffers of one kind, on one device: copy "
+                          "one of them first",
+                          fn, c->sendbuf, braid__mem_kind_name(in.kind), in.device, c->recvbuf,
+                          braid__mem_kind_name(out.kind), out.device);
+    return braid__executor_for(&c->mem, fn, &c->exec);
+}
+
 static braid_result_t validate(struct braid_call *c)
 {
     const char *fn = coll_api_name(c->coll);
@@ -114,11 +143,13 @@ static braid_result_t validate(struct braid_call *c)
         return braid__err(BRAID_ERR_INVALID_ARGUMENT, "%s: recvbuf is NULL with count %zu", fn,
                           c->count);
     size_t block = c->count * esize;
-    return check_overlap(c, in_blocks * block, out_blocks * block, block);
+    BRAID_CHECK(check_overlap(c, in_blocks * block, out_blocks * block, block));
+    return classify(c, fn);
 }
 
 static braid_result_t post(enum braid_coll coll, const void *sendbuf, void *recvbuf, size_t count,
-                           braid_dtype_t dtype, braid_op_t op, int root, braid_comm_t comm)
+                           braid_dtype_t dtype, braid_op_t op, int root, braid_comm_t comm,
+                           braid_stream_t stream)
 {
     braid__err_clear();
     BRAID_CHECK(braid__comm_acquire(comm));
@@ -129,7 +160,8 @@ static braid_result_t post(enum braid_coll coll, const void *sendbuf, void *recv
                               .count = count,
                               .dtype = dtype,
                               .op = op,
-                              .root = root};
+                              .root = root,
+                              .stream = stream};
     braid_result_t res = validate(&call);
     if (res == BRAID_SUCCESS)
         res = braid__enqueue(&call);
@@ -140,49 +172,52 @@ braid_result_t braid_all_reduce(const void *sendbuf, void *recvbuf, size_t count
                                 braid_dtype_t dtype, braid_op_t op, braid_comm_t comm,
                                 braid_stream_t stream)
 {
-    return post(BRAID_COLL_ALL_REDUCE, sendbuf, recvbuf, count, dtype, op, -1, comm);
+    return post(BRAID_COLL_ALL_REDUCE, sendbuf, recvbuf, count, dtype, op, -1, comm, stream);
 }
 
 braid_result_t braid_all_gather(const void *sendbuf, void *recvbuf, size_t sendcount,
                                 braid_dtype_t dtype, braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_ALL_GATHER, sendbuf, recvbuf, sendcount, dtype, BRAID_SUM, -1, comm);
+    return post(BRAID_COLL_ALL_GATHER, sendbuf, recvbuf, sendcount, dtype, BRAID_SUM, -1, comm,
+                stream);
 }
 
 braid_result_t braid_reduce_scatter(const void *sendbuf, void *recvbuf, size_t recvcount,
                                     braid_dtype_t dtype, braid_op_t op, braid_comm_t comm,
                                     braid_stream_t stream)
 {
-    return post(BRAID_COLL_REDUCE_SCATTER, sendbuf, recvbuf, recvcount, dtype, op, -1, comm);
+    return post(BRAID_COLL_REDUCE_SCATTER, sendbuf, recvbuf, recvcount, dtype, op, -1, comm,
+                stream);
 }
 
 braid_result_t braid_all_to_all(const void *sendbuf, void *recvbuf, size_t count,
                                 braid_dtype_t dtype, braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_ALL_TO_ALL, sendbuf, recvbuf, count, dtype, BRAID_SUM, -1, comm);
+    return post(BRAID_COLL_ALL_TO_ALL, sendbuf, recvbuf, count, dtype, BRAID_SUM, -1, comm, stream);
 }
 
 braid_result_t braid_broadcast(const void *sendbuf, void *recvbuf, size_t count,
                                braid_dtype_t dtype, int root, braid_comm_t comm,
                                braid_stream_t stream)
 {
-    return post(BRAID_COLL_BROADCAST, sendbuf, recvbuf, count, dtype, BRAID_SUM, root, comm);
+    return post(BRAID_COLL_BROADCAST, sendbuf, recvbuf, count, dtype, BRAID_SUM, root, comm,
+                stream);
 }
 
 braid_result_t braid_reduce(const void *sendbuf, void *recvbuf, size_t count, braid_dtype_t dtype,
                             braid_op_t op, int root, braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_REDUCE, sendbuf, recvbuf, count, dtype, op, root, comm);
+    return post(BRAID_COLL_REDUCE, sendbuf, recvbuf, count, dtype, op, root, comm, stream);
 }
 
 braid_result_t braid_send(const void *sendbuf, size_t count, braid_dtype_t dtype, int peer,
                           braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_SEND, sendbuf, NULL, count, dtype, BRAID_SUM, peer, comm);
+    return post(BRAID_COLL_SEND, sendbuf, NULL, count, dtype, BRAID_SUM, peer, comm, stream);
 }
 
 braid_result_t braid_recv(void *recvbuf, size_t count, braid_dtype_t dtype, int peer,
                           braid_comm_t comm, braid_stream_t stream)
 {
-    return post(BRAID_COLL_RECV, NULL, recvbuf, count, dtype, BRAID_SUM, peer, comm);
+    return post(BRAID_COLL_RECV, NULL, recvbuf, count, dtype, BRAID_SUM, peer, comm, stream);
 }

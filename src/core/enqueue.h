@@ -5,6 +5,7 @@
 #ifndef BRAID_CORE_ENQUEUE_H
 #define BRAID_CORE_ENQUEUE_H
 
+#include "base/memkind.h"
 #include "collectives/plan.h"
 #include "core/comm.h"
 
@@ -18,6 +19,9 @@ struct braid_call {
     braid_op_t op;
     int root; /* root, or peer for send/recv; -1 otherwise */
     int inplace;
+    struct braid_mem_info mem;         /* the kind of sendbuf and recvbuf (one kind per call) */
+    braid_stream_t stream;             /* the caller's stream, for device buffers */
+    const struct braid_executor *exec; /* runs buffers of that kind */
 };
 
 /* Queues the call in this thread's group, or runs it now outside a group. */

@@ -19,7 +19,7 @@
 #include "base/net.h"
 #include "collectives/tuning.h"
 #include "core/enqueue.h"
-#include "exec/host_exec.h"
+#include "exec/executor.h"
 #include "transport/proxy.h"
 #include "transport/transport.h"
 
@@ -128,7 +128,7 @@ static void *connect_main(void *arg)
 {
     struct connect_job *job = arg;
     braid__log_set_rank(job->comm->rank);
-    job->res = braid__connect(job->comm, job->flags, job->nchannels);
+    job->res = braid__connect(&job->comm->tp, job->flags, job->nchannels);
     if (job->res != BRAID_SUCCESS)
         braid__err_copy(job->error);
     return NULL;
@@ -171,7 +171,7 @@ static braid_result_t connect_all(struct run_state *st)
     int njobs = 0;
     braid_result_t res = collect_connect_jobs(st, jobs, &njobs);
     if (res == BRAID_SUCCESS && njobs == 1) {
-        res = braid__connect(jobs[0].comm, jobs[0].flags, jobs[0].nchannels);
+        res = braid__connect(&jobs[0].comm->tp, jobs[0].flags, jobs[0].nchannels);
     } else if (res == BRAID_SUCCESS && njobs > 1) {
         /* Each comm's setup waits on its peers, which may be driven by this same thread in
          * other comms of the group: set them up side by side. */
@@ -214,9 +214,16 @@ static braid_result_t prepare(struct run_state *st)
         /* A reduce leaves non-root recvbufs alone: their plans work in scratch memory. */
         int scratch = c->coll == BRAID_COLL_REDUCE && c->root != c->comm->rank;
         int stage = c->inplace && !st->plans[i]->plan.inplace_safe && !scratch;
-        BRAID_CHECK(braid__exec_create(c->comm, st->plans[i], c->sendbuf,
-                                       scratch ? NULL : c->recvbuf, c->count, c->dtype, c->op,
-                                       stage, &st->ops[i]));
+        struct braid_exec_args args = {.bp = &st->plans[i]->bp,
+                                       .in = c->sendbuf,
+                                       .out = scratch ? NULL : c->recvbuf,
+                                       .count = c->count,
+                                       .dtype = c->dtype,
+                                       .op = c->op,
+                                       .stage_input = stage,
+                                       .mem = c->mem,
+                                       .stream = c->stream};
+        BRAID_CHECK(c->exec->create(&c->comm->exec, &args, &st->ops[i]));
     }
     return BRAID_SUCCESS;
 }
@@ -259,13 +266,14 @@ static void idle_wait(enum wait_mode mode, uint64_t idle_ns, int64_t bell)
     } /* WAIT_BELL not armed yet: poll again at once, armed */
 }
 
-static const char *wait_text(const struct braid_exec_op *op, char *buf, size_t len)
+static const char *wait_text(const struct braid_comm *comm, const struct braid_exec_op *op,
+                             char *buf, size_t len)
 {
     if (op->wait_channel < 0) {
         snprintf(buf, len, "before its first step");
         return buf;
     }
-    const struct braid_peer_info *p = &op->comm->peers[op->wait_peer];
+    const struct braid_peer_info *p = &comm->peers[op->wait_peer];
     snprintf(buf, len, "on channel %d, waiting %s rank %d (host %s, pid %d)", op->wait_channel,
              op->wait_send ? "for FIFO space to send to" : "for data from", op->wait_peer,
              p->hostname, p->pid);
@@ -273,12 +281,12 @@ static const char *wait_text(const struct braid_exec_op *op, char *buf, size_t l
 }
 
 /* Whether the peer the op waits for is a process on this host that no longer exists. */
-static int peer_dead(const struct braid_exec_op *op)
+static int peer_dead(const struct braid_comm *comm, const struct braid_exec_op *op)
 {
     if (op->wait_channel < 0)
         return 0;
-    const struct braid_peer_info *me = &op->comm->peers[op->comm->rank];
-    const struct braid_peer_info *p = &op->comm->peers[op->wait_peer];
+    const struct braid_peer_info *me = &comm->peers[comm->rank];
+    const struct braid_peer_info *p = &comm->peers[op->wait_peer];
     if (p->host_hash != me->host_hash || p->pidns != me->pidns || p->pid == me->pid)
         return 0;
     if (kill(p->pid, 0) != 0 && errno == ESRCH)
@@ -297,31 +305,31 @@ static int peer_dead(const struct braid_exec_op *op)
 }
 
 /* The connector the op last waited on, if any. */
-static struct braid_conn *waited_conn(const struct braid_exec_op *op)
+static struct braid_conn *waited_conn(const struct braid_comm *comm, const struct braid_exec_op *op)
 {
     if (op->wait_channel < 0)
         return NULL;
-    return *braid__conn_slot(op->comm, op->wait_send ? BRAID_CONN_SEND : BRAID_CONN_RECV,
+    return *braid__conn_slot(&comm->tp, op->wait_send ? BRAID_CONN_SEND : BRAID_CONN_RECV,
                              op->wait_channel, op->wait_peer);
 }
 
 /* Checks abort, liveness and timeout for an op that made no progress. */
-static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_liveness)
+static braid_result_t watch(struct braid_comm *comm, struct braid_exec_op *op, uint64_t now,
+                            int check_liveness)
 {
     char wait[192];
-    struct braid_comm *comm = op->comm;
     if (atomic_load_explicit(&comm->abort_flag, memory_order_relaxed))
         return braid__err(BRAID_ERR_ABORTED, "%s: the comm was aborted",
                           braid__coll_name(op->coll));
-    if (check_liveness && peer_dead(op))
+    if (check_liveness && peer_dead(comm, op))
         return braid__err(BRAID_ERR_REMOTE,
                           "%s on rank %d: rank %d (pid %d on %s) has exited "
                           "(%s); the job cannot continue: abort the comm",
                           braid__coll_name(op->coll), comm->rank, op->wait_peer,
                           comm->peers[op->wait_peer].pid, comm->peers[op->wait_peer].hostname,
-                          wait_text(op, wait, sizeof(wait)));
+                          wait_text(comm, op, wait, sizeof(wait)));
     const struct braid_peer_info *peer = op->wait_channel < 0 ? NULL : &comm->peers[op->wait_peer];
-    struct braid_conn *conn = waited_conn(op);
+    struct braid_conn *conn = waited_conn(comm, op);
     if (conn && atomic_load_explicit(&conn->failed, memory_order_acquire))
         return braid__err(BRAID_ERR_REMOTE, "%s on rank %d: %s", braid__coll_name(op->coll),
                           comm->rank, conn->error);
@@ -331,7 +339,7 @@ static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_li
                           "%s on rank %d: rank %d (pid %d on %s) failed and broke the comm (%s); "
                           "see that rank's error",
                           braid__coll_name(op->coll), comm->rank, op->wait_peer, peer->pid,
-                          peer->hostname, wait_text(op, wait, sizeof(wait)));
+                          peer->hostname, wait_text(comm, op, wait, sizeof(wait)));
     if (op->last_progress_ns == 0 || op->steps_done != op->watched_steps) {
         op->watched_steps = op->steps_done;
         op->last_progress_ns = now;
@@ -343,7 +351,7 @@ static braid_result_t watch(struct braid_exec_op *op, uint64_t now, int check_li
                           "rank may have died, hung, or called a different collective (raise "
                           "BRAID_TIMEOUT_MS if it is only slow)",
                           braid__coll_name(op->coll), comm->rank, (unsigned long long)idle_ms,
-                          wait_text(op, wait, sizeof(wait)));
+                          wait_text(comm, op, wait, sizeof(wait)));
     return BRAID_SUCCESS;
 }
 
@@ -353,15 +361,14 @@ static void fail_comm_ops(struct run_state *st, int i, braid_result_t res)
     struct braid_comm *comm = st->calls[i].comm;
     braid__err_copy(comm->last_error);
     braid__comm_set_error(comm, res);
-    braid__comm_poison(comm);
+    braid__transport_ctx_poison(&comm->tp);
     /* The proxy thread takes the passes back (a driver or linger of this thread would sit on
      * the poison), tells the peers, and no pass or helper reads this call's buffers any more. */
     braid__proxy_drive_end(BRAID_DRIVE_HAND_BACK);
-    braid__transports_quiesce();
+    braid__transport_ctx_quiesce(&comm->tp);
     for (int j = 0; j < st->ncalls; j++)
-        if (st->ops[j] && st->calls[j].comm == comm && !braid__exec_done(st->ops[j]) &&
-            st->ops[j]->status == BRAID_SUCCESS)
-            st->ops[j]->status = res;
+        if (st->ops[j] && st->calls[j].comm == comm)
+            st->ops[j]->exec->abort(st->ops[j], res);
 }
 
 /* Polls look at the clock (timeouts, liveness, how to wait) every LOOK_EVERY idle polls:
@@ -403,9 +410,10 @@ static braid_result_t progress_all(struct run_state *st)
             struct braid_exec_op *op = st->ops[i];
             if (!op || braid__exec_done(op) || op->status != BRAID_SUCCESS)
                 continue;
-            int r = braid__exec_progress(op);
+            int r = op->exec->progress(op);
             if (r == 0 && look)
-                r = watch(op, now, last_live != 0 && now - last_live > LIVENESS_NS);
+                r = watch(st->calls[i].comm, op, now,
+                          last_live != 0 && now - last_live > LIVENESS_NS);
             if (r < 0) {
                 if (first == BRAID_SUCCESS)
                     first = (braid_result_t)r;
@@ -498,7 +506,8 @@ braid_result_t braid__run_calls(struct braid_call *calls, int ncalls)
         calls[i].comm->ncalls++;
 out:
     for (int i = 0; st.ops && i < ncalls; i++)
-        braid__exec_destroy(st.ops[i]);
+        if (st.ops[i])
+            st.ops[i]->exec->destroy(st.ops[i]);
     if (ncalls > 1) {
         free(st.ops);
         free(st.plans);

@@ -110,7 +110,8 @@ braid_result_t braid_comm_abort(braid_comm_t comm)
         nanosleep(&ts, NULL);
     }
     join_init_thread(comm);
-    braid__comm_poison(comm); /* peers waiting on this rank fail now, not at their timeout */
+    /* Peers waiting on this rank fail now, not at their timeout. */
+    braid__transport_ctx_poison(&comm->tp);
     BRAID_INFO(INIT, "comm rank %d aborted", comm->rank);
     braid__comm_free(comm);
     return BRAID_SUCCESS;

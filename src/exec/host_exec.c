@@ -4,112 +4,137 @@
 #include <string.h>
 
 #include "base/check.h"
-#include "base/net.h"
 #include "exec/reduce_host.h"
 
-braid_result_t braid__exec_create(struct braid_comm *comm, const struct braid_plan_entry *entry,
-                                  const void *in, void *out, size_t count, braid_dtype_t dtype,
-                                  braid_op_t op, int stage_input, struct braid_exec_op **out_op)
+/* Takes the ctx's spare op memory when it is large enough, else allocates; zeroes the head. */
+static struct braid_host_op *op_memory(struct braid_exec_ctx *ctx, size_t head, size_t bytes)
 {
-    const struct braid_plan *plan = &entry->plan;
-    int nch = plan->nchannels, nuses = entry->use_start[nch];
-    /* One allocation: the op, its channels, and their connector uses. */
-    size_t head = sizeof(struct braid_exec_op) + (size_t)nch * sizeof(struct braid_exec_chan);
-    size_t uses_bytes = (size_t)nuses * sizeof(struct braid_conn_use);
-    size_t esize = braid_dtype_size(dtype);
-    size_t stage_bytes = stage_input && in ? (size_t)plan->in_blocks * count * esize : 0;
-    /* A small staged input travels inside the op's own memory, so a small in-place call
-     * allocates nothing either. */
-    size_t inline_stage = stage_bytes <= BRAID_EXEC_INLINE_STAGE ? stage_bytes : 0;
-    size_t bytes = head + uses_bytes + inline_stage;
-    /* Reuse the comm's spare op memory: small calls then allocate nothing. */
-    struct braid_exec_op *e = comm->spare_op;
-    if (e && comm->spare_op_bytes >= bytes) {
-        comm->spare_op = NULL;
-        memset(e, 0, head + uses_bytes);
-        e->alloc_bytes = comm->spare_op_bytes;
-    } else {
-        e = calloc(1, bytes);
-        if (!e)
-            return braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
-        e->alloc_bytes = bytes;
+    struct braid_host_op *e = ctx->spare;
+    if (e && ctx->spare_bytes >= bytes) {
+        ctx->spare = NULL;
+        memset(e, 0, head);
+        e->alloc_bytes = ctx->spare_bytes;
+        return e;
     }
-    braid_result_t res = BRAID_SUCCESS;
-    e->comm = comm;
-    e->plan = plan;
-    e->coll = plan->coll;
-    e->in = in;
-    e->out = out;
-    e->count = count;
-    e->dtype = dtype;
-    e->op = op;
-    e->esize = esize;
-    e->elems = (size_t)comm->settings.shared.slot_size / e->esize;
-    e->iters = braid__plan_iterations(plan, count, e->elems);
-    e->remaining = e->iters > 0 ? nch : 0;
-    e->wait_channel = -1;
-    if (inline_stage > 0) {
-        void *inside = (char *)e + head + uses_bytes;
-        memcpy(inside, in, inline_stage);
-        e->in = inside;
+    e = calloc(1, bytes);
+    if (e)
+        e->alloc_bytes = bytes;
+    return e;
+}
+
+/* Copies the input aside (in place, plan not in-place safe) and gives non-roots of a reduce
+ * scratch output. */
+static braid_result_t own_buffers(struct braid_host_op *e, const struct braid_exec_args *a,
+                                  void *inline_stage, size_t stage_bytes)
+{
+    if (inline_stage) {
+        memcpy(inline_stage, a->in, stage_bytes);
+        e->in = inline_stage;
     } else if (stage_bytes > 0) {
         e->staging = malloc(stage_bytes);
-        if (!e->staging) {
-            res = braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory to stage %zu input bytes",
-                             stage_bytes);
-            goto err;
-        }
-        memcpy(e->staging, in, stage_bytes);
+        if (!e->staging)
+            return braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory to stage %zu input bytes",
+                              stage_bytes);
+        memcpy(e->staging, a->in, stage_bytes);
         e->in = e->staging;
     }
-    if (!out && count > 0) {
-        size_t out_bytes = (size_t)plan->out_blocks * count * esize;
+    if (!a->out && a->count > 0) {
+        size_t out_bytes = (size_t)e->plan->out_blocks * a->count * e->esize;
         e->scratch_out = malloc(out_bytes);
-        if (!e->scratch_out) {
-            res =
-                braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory for %zu scratch bytes", out_bytes);
-            goto err;
-        }
+        if (!e->scratch_out)
+            return braid__err(BRAID_ERR_NO_MEMORY, "exec: no memory for %zu scratch bytes",
+                              out_bytes);
         e->out = e->scratch_out;
     }
-    /* An op with nothing to move draws no tickets, so none is left unserved. */
-    struct braid_conn_use *uses = (struct braid_conn_use *)((char *)e + head);
-    for (int c = 0; c < nch && e->iters > 0; c++) {
-        e->ch[c].uses = uses + entry->use_start[c];
-        e->ch[c].nuses = entry->use_start[c + 1] - entry->use_start[c];
+    return BRAID_SUCCESS;
+}
+
+/* Gives every channel its connector uses and draws a ticket on each connector. An op with
+ * nothing to move draws none, so none is left unserved. */
+static void draw_tickets(struct braid_host_op *e, const struct braid_bound_plan *bp,
+                         struct braid_conn_use *uses)
+{
+    for (int c = 0; c < e->plan->nchannels && e->iters > 0; c++) {
+        e->ch[c].uses = uses + bp->use_start[c];
+        e->ch[c].nuses = bp->use_start[c + 1] - bp->use_start[c];
         for (int i = 0; i < e->ch[c].nuses; i++) {
-            struct braid_conn *conn = entry->conns[entry->use_start[c] + i];
+            struct braid_conn *conn = bp->conns[bp->use_start[c] + i];
             e->ch[c].uses[i].conn = conn;
             e->ch[c].uses[i].ticket = conn->next_ticket++;
         }
     }
-    *out_op = e;
-    return BRAID_SUCCESS;
-err:
-    braid__exec_destroy(e);
-    return res;
 }
 
-void braid__exec_destroy(struct braid_exec_op *op)
+static void host_destroy(struct braid_exec_op *op);
+
+static braid_result_t host_create(struct braid_exec_ctx *ctx, const struct braid_exec_args *a,
+                                  struct braid_exec_op **out_op)
 {
-    if (!op)
+    const struct braid_plan *plan = a->bp->plan;
+    int nch = plan->nchannels, nuses = a->bp->use_start[nch];
+    /* One allocation: the op, its channels, and their connector uses. */
+    size_t head = sizeof(struct braid_host_op) + (size_t)nch * sizeof(struct braid_exec_chan);
+    size_t uses_bytes = (size_t)nuses * sizeof(struct braid_conn_use);
+    size_t esize = braid_dtype_size(a->dtype);
+    size_t stage_bytes = a->stage_input && a->in ? (size_t)plan->in_blocks * a->count * esize : 0;
+    /* A small staged input travels inside the op's own memory, so a small in-place call
+     * allocates nothing either (the ctx's spare op is reused). */
+    size_t inline_stage = stage_bytes <= BRAID_EXEC_INLINE_STAGE ? stage_bytes : 0;
+    struct braid_host_op *e = op_memory(ctx, head + uses_bytes, head + uses_bytes + inline_stage);
+    if (!e)
+        return braid__err(BRAID_ERR_NO_MEMORY, "exec: out of memory");
+    e->base.exec = &braid__host_executor;
+    e->base.coll = plan->coll;
+    e->base.wait_channel = -1;
+    e->ctx = ctx;
+    e->plan = plan;
+    e->in = a->in;
+    e->out = a->out;
+    e->count = a->count;
+    e->dtype = a->dtype;
+    e->op = a->op;
+    e->esize = esize;
+    e->elems = ctx->slot_bytes / esize;
+    e->iters = braid__plan_iterations(plan, a->count, e->elems);
+    e->base.remaining = e->iters > 0 ? nch : 0;
+    e->mem_bit = BRAID_MEM_BIT(a->mem.kind);
+    braid_result_t res =
+        own_buffers(e, a, inline_stage ? (char *)e + head + uses_bytes : NULL, stage_bytes);
+    if (res != BRAID_SUCCESS) {
+        host_destroy(&e->base);
+        return res;
+    }
+    draw_tickets(e, a->bp, (struct braid_conn_use *)((char *)e + head));
+    *out_op = &e->base;
+    return BRAID_SUCCESS;
+}
+
+static void host_destroy(struct braid_exec_op *op)
+{
+    struct braid_host_op *e = (struct braid_host_op *)op;
+    if (!e)
         return;
-    free(op->staging);
-    free(op->scratch_out);
-    struct braid_comm *comm = op->comm;
-    if (comm && !comm->spare_op) {
-        comm->spare_op = op;
-        comm->spare_op_bytes = op->alloc_bytes;
+    free(e->staging);
+    free(e->scratch_out);
+    if (!e->ctx->spare) {
+        e->ctx->spare = e;
+        e->ctx->spare_bytes = e->alloc_bytes;
         return;
     }
-    free(op);
+    free(e);
+}
+
+static void host_abort(struct braid_exec_op *op, braid_result_t why)
+{
+    if (op->status == BRAID_SUCCESS && !braid__exec_done(op))
+        op->status = why;
 }
 
 /* The connector for a PEER ref, if this channel holds the turn on it. */
-static struct braid_conn *turn(struct braid_exec_chan *ch, struct braid_comm *comm, int dir,
-                               int channel, int peer)
+static struct braid_conn *turn(struct braid_exec_chan *ch, const struct braid_transport_ctx *tp,
+                               int dir, int channel, int peer)
 {
-    struct braid_conn *conn = *braid__conn_slot(comm, dir, channel, peer);
+    struct braid_conn *conn = *braid__conn_slot(tp, dir, channel, peer);
     for (int i = 0; i < ch->nuses; i++)
         if (ch->uses[i].conn == conn)
             return conn->serving == ch->uses[i].ticket ? conn : NULL;
@@ -137,20 +162,20 @@ struct step_io {
     size_t start, len; /* the step's piece, in elements */
 };
 
-static void note_wait(struct braid_exec_op *op, int c, int peer, int send)
+static void note_wait(struct braid_host_op *op, int c, int peer, int send)
 {
-    op->wait_channel = c;
-    op->wait_peer = peer;
-    op->wait_send = send;
+    op->base.wait_channel = c;
+    op->base.wait_peer = peer;
+    op->base.wait_send = send;
     const struct braid_conn *conn =
-        *braid__conn_slot(op->comm, send ? BRAID_CONN_SEND : BRAID_CONN_RECV, c, peer);
+        *braid__conn_slot(op->ctx->tp, send ? BRAID_CONN_SEND : BRAID_CONN_RECV, c, peer);
     if (!conn || !conn->transport || !conn->transport->proxied)
-        op->wait_kinds |= BRAID_WAIT_LOCAL;
+        op->base.wait_kinds |= BRAID_WAIT_LOCAL;
     else
-        op->wait_kinds |= conn->own_threads ? BRAID_WAIT_HELPED : BRAID_WAIT_PROXY;
+        op->base.wait_kinds |= conn->own_threads ? BRAID_WAIT_HELPED : BRAID_WAIT_PROXY;
 }
 
-static const char *buffer_at(const struct braid_exec_op *op, struct braid_ref ref, size_t start)
+static const char *buffer_at(const struct braid_host_op *op, struct braid_ref ref, size_t start)
 {
     const char *base = ref.kind == BRAID_REF_INPUT ? op->in : op->out;
     return base + ((size_t)ref.index * op->count + start) * op->esize;
@@ -177,14 +202,14 @@ static struct braid_conn *direct_in_flight(const struct braid_exec_chan *ch, con
 
 /* Resolves the step's connectors and checks they are ready, and that no direct send still
  * reads the output the step writes; 0 if it must wait. */
-static int step_ready(struct braid_exec_op *op, int c, const struct braid_step *s,
+static int step_ready(struct braid_host_op *op, int c, const struct braid_step *s,
                       struct step_io *io)
 {
     struct braid_exec_chan *ch = &op->ch[c];
     io->recv = io->send[0] = io->send[1] = NULL;
     for (int i = 0; i < 2; i++)
         if (s->src[i].kind == BRAID_REF_PEER) {
-            io->recv = turn(ch, op->comm, BRAID_CONN_RECV, c, (int)s->src[i].index);
+            io->recv = turn(ch, op->ctx->tp, BRAID_CONN_RECV, c, (int)s->src[i].index);
             if (!io->recv || !recv_ready(io->recv)) {
                 note_wait(op, c, (int)s->src[i].index, 0);
                 return 0;
@@ -192,7 +217,7 @@ static int step_ready(struct braid_exec_op *op, int c, const struct braid_step *
         }
     for (int i = 0; i < 2; i++)
         if (s->dst[i].kind == BRAID_REF_PEER) {
-            io->send[i] = turn(ch, op->comm, BRAID_CONN_SEND, c, (int)s->dst[i].index);
+            io->send[i] = turn(ch, op->ctx->tp, BRAID_CONN_SEND, c, (int)s->dst[i].index);
             if (!io->send[i] || !send_ready(io->send[i])) {
                 note_wait(op, c, (int)s->dst[i].index, 1);
                 return 0;
@@ -214,7 +239,7 @@ static int step_ready(struct braid_exec_op *op, int c, const struct braid_step *
 
 /* Where a step's sends can take their payload from without a copy: the output it also writes,
  * or the buffer a plain copy reads (the op's own memory either way). NULL: only in a slot. */
-static const char *payload_at(const struct braid_exec_op *op, const struct braid_step *s,
+static const char *payload_at(const struct braid_host_op *op, const struct braid_step *s,
                               const void *const src[2], void *const dst[2])
 {
     for (int i = 0; i < 2; i++)
@@ -228,7 +253,7 @@ static const char *payload_at(const struct braid_exec_op *op, const struct braid
 }
 
 /* Executes one ready step: all sources are read before any destination is written. */
-static braid_result_t run_step(struct braid_exec_op *op, int c, const struct braid_step *s,
+static braid_result_t run_step(struct braid_host_op *op, int c, const struct braid_step *s,
                                const struct step_io *io)
 {
     size_t start = io->start, len = io->len;
@@ -243,8 +268,8 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
                                   "%s: rank %d sent %llu bytes where rank %d expected %zu "
                                   "(channel %d): the ranks called different collectives or "
                                   "passed different counts, dtypes or roots",
-                                  braid__coll_name(op->coll), io->recv->peer,
-                                  (unsigned long long)got, op->comm->rank, bytes, c);
+                                  braid__coll_name(op->base.coll), io->recv->peer,
+                                  (unsigned long long)got, op->ctx->rank, bytes, c);
             src[i] = slot_of(io->recv);
         } else if (s->src[i].kind != BRAID_REF_NONE) {
             src[i] = buffer_at(op, s->src[i], start);
@@ -257,7 +282,8 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
     const char *direct[2] = {NULL, NULL};
     for (int i = 0; i < 2; i++)
         if (io->send[i]) {
-            if (payload && io->send[i]->can_direct && len > 0)
+            if (payload && io->send[i]->can_direct && len > 0 &&
+                (io->send[i]->transport->mem_kinds & op->mem_bit))
                 direct[i] = payload;
             else
                 dst[i] = slot_of(io->send[i]);
@@ -266,7 +292,7 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
         dst[0] = dst[1];
         dst[1] = NULL;
     }
-    int final_nranks = (s->flags & BRAID_STEP_FINAL) ? op->comm->nranks : 0;
+    int final_nranks = (s->flags & BRAID_STEP_FINAL) ? op->ctx->nranks : 0;
     if (len > 0 && dst[0]) {
         if (s->flags & BRAID_STEP_REDUCE)
             braid__reduce_host(dst[0], dst[1], src[0], src[1], len, op->dtype, op->op,
@@ -277,8 +303,7 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
     if (io->recv) {
         atomic_store_explicit(&io->recv->fifo->tail, io->recv->pos + 1, memory_order_release);
         io->recv->pos++;
-        if (io->recv->transport->notify)
-            io->recv->transport->notify(io->recv);
+        io->recv->transport->notify(io->recv);
     }
     for (int i = 0; i < 2; i++)
         if (io->send[i]) {
@@ -292,14 +317,13 @@ static braid_result_t run_step(struct braid_exec_op *op, int c, const struct bra
             op->ch[c].direct |= direct[i] != NULL;
             atomic_store_explicit(&conn->fifo->head, conn->pos + 1, memory_order_release);
             conn->pos++;
-            if (conn->transport->notify)
-                conn->transport->notify(conn);
+            conn->transport->notify(conn);
         }
     return BRAID_SUCCESS;
 }
 
 /* Whether every direct send of the channel has left; notes what it waits for if not. */
-static int drained(struct braid_exec_op *op, int c)
+static int drained(struct braid_host_op *op, int c)
 {
     struct braid_exec_chan *ch = &op->ch[c];
     for (int i = 0; i < ch->nuses; i++) {
@@ -313,21 +337,22 @@ static int drained(struct braid_exec_op *op, int c)
     return 1;
 }
 
-static void finish_channel(struct braid_exec_op *op, int c)
+static void finish_channel(struct braid_host_op *op, int c)
 {
     struct braid_exec_chan *ch = &op->ch[c];
     ch->done = 1;
-    op->remaining--;
+    op->base.remaining--;
     for (int i = 0; i < ch->nuses; i++)
         ch->uses[i].conn->serving++;
 }
 
-int braid__exec_progress(struct braid_exec_op *op)
+static int host_progress(struct braid_exec_op *base)
 {
-    if (op->status < 0)
-        return op->status;
+    struct braid_host_op *op = (struct braid_host_op *)base;
+    if (op->base.status < 0)
+        return op->base.status;
     int steps = 0;
-    op->wait_kinds = 0;
+    op->base.wait_kinds = 0;
     for (int c = 0; c < op->plan->nchannels; c++) {
         struct braid_exec_chan *ch = &op->ch[c];
         const struct braid_channel_plan *cp = &op->plan->channels[c];
@@ -349,11 +374,11 @@ int braid__exec_progress(struct braid_exec_op *op)
                 break;
             braid_result_t res = run_step(op, c, s, &io);
             if (res != BRAID_SUCCESS) {
-                op->status = res;
+                op->base.status = res;
                 return res;
             }
             steps++;
-            op->steps_done++;
+            op->base.steps_done++;
             if (++ch->step == cp->nsteps) {
                 ch->step = 0;
                 if (++ch->iter == op->iters) {
@@ -367,3 +392,13 @@ int braid__exec_progress(struct braid_exec_op *op)
     }
     return steps;
 }
+
+const struct braid_executor braid__host_executor = {
+    .version = BRAID_EXECUTOR_VERSION,
+    .name = "host",
+    .mem_kinds = BRAID_MEM_HOST_ACCESSIBLE,
+    .create = host_create,
+    .progress = host_progress,
+    .abort = host_abort,
+    .destroy = host_destroy,
+};

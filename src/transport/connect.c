@@ -9,7 +9,6 @@
 
 #include "base/check.h"
 #include "base/log.h"
-#include "core/comm.h"
 #include "transport/transport.h"
 
 struct conn_entry {
@@ -26,7 +25,7 @@ struct peer_work {
     struct conn_entry *entries; /* [count] */
 };
 
-static braid_result_t new_conn(struct braid_comm *comm, int peer, int channel, int dir,
+static braid_result_t new_conn(struct braid_transport_ctx *ctx, int peer, int channel, int dir,
                                struct braid_conn **out)
 {
     struct braid_conn *conn = calloc(1, sizeof(*conn));
@@ -35,11 +34,11 @@ static braid_result_t new_conn(struct braid_comm *comm, int peer, int channel, i
     conn->peer = peer;
     conn->channel = channel;
     conn->dir = (enum braid_conn_dir)dir;
-    conn->nslots = (uint32_t)comm->settings.shared.nslots;
-    conn->slot_bytes = (size_t)comm->settings.shared.slot_size;
-    conn->peer_info = &comm->peers[peer];
+    conn->nslots = ctx->nslots;
+    conn->slot_bytes = ctx->slot_bytes;
+    conn->peer_info = &ctx->peers[peer];
     braid_result_t res =
-        braid__transport_select(&comm->peers[comm->rank], &comm->peers[peer], &conn->transport);
+        braid__transport_select(&ctx->peers[ctx->rank], &ctx->peers[peer], &conn->transport);
     if (res != BRAID_SUCCESS) {
         free(conn);
         BRAID_CHECK(res);
@@ -48,28 +47,19 @@ static braid_result_t new_conn(struct braid_comm *comm, int peer, int channel, i
     return BRAID_SUCCESS;
 }
 
-static void drop_conn(struct braid_conn *conn)
-{
-    if (!conn)
-        return;
-    if (conn->transport && conn->priv)
-        conn->transport->close(conn);
-    free(conn);
-}
-
 /* Creates and sets up the missing connectors to one peer; fills w. */
-static braid_result_t prepare_peer(struct braid_comm *comm, const uint8_t *flags, int nchannels,
-                                   int peer, struct peer_work *w)
+static braid_result_t prepare_peer(struct braid_transport_ctx *ctx, const uint8_t *flags,
+                                   int nchannels, int peer, struct peer_work *w)
 {
     w->peer = peer;
     for (int c = 0; c < nchannels; c++)
         for (int dir = 0; dir < 2; dir++) {
-            if (!(flags[c * comm->nranks + peer] & (1 << dir)))
+            if (!(flags[c * ctx->nranks + peer] & (1 << dir)))
                 continue;
-            if (*braid__conn_slot(comm, dir, c, peer))
+            if (*braid__conn_slot(ctx, dir, c, peer))
                 continue;
             struct braid_conn *conn = NULL;
-            BRAID_CHECK(new_conn(comm, peer, c, dir, &conn));
+            BRAID_CHECK(new_conn(ctx, peer, c, dir, &conn));
             w->conns[w->count++] = conn;
         }
     if (w->count == 0)
@@ -80,7 +70,7 @@ static braid_result_t prepare_peer(struct braid_comm *comm, const uint8_t *flags
     for (int i = 0; i < w->count; i++) {
         struct braid_conn *conn = w->conns[i];
         size_t len = 0;
-        BRAID_CHECK(conn->transport->setup(comm, conn, w->entries[i].blob, &len));
+        BRAID_CHECK(conn->transport->setup(ctx, conn, w->entries[i].blob, &len));
         w->entries[i].channel = conn->channel;
         w->entries[i].dir = conn->dir;
         w->entries[i].bloblen = (uint32_t)len;
@@ -96,15 +86,15 @@ static struct braid_conn *find_mate(struct peer_work *w, const struct conn_entry
     return NULL;
 }
 
-static braid_result_t connect_peer(struct braid_comm *comm, struct peer_work *w)
+static braid_result_t connect_peer(struct braid_transport_ctx *ctx, struct peer_work *w)
 {
     size_t bytes = (size_t)w->count * sizeof(struct conn_entry);
     struct conn_entry *theirs = malloc(bytes);
     if (!theirs)
         return braid__err(BRAID_ERR_NO_MEMORY, "connect: out of memory");
-    uint64_t tag = BRAID_TAG_CONNECT | comm->connect_seq[w->peer];
+    uint64_t tag = ctx->connect_seq[w->peer];
     braid_result_t res;
-    BRAID_CHECK_GOTO(braid__bootstrap_recv(comm->bs, w->peer, tag, theirs, bytes), res, out);
+    BRAID_CHECK_GOTO(ctx->oob_recv(ctx->oob, w->peer, tag, theirs, bytes), res, out);
     for (int i = 0; i < w->count; i++) {
         struct braid_conn *mine = find_mate(w, &theirs[i]);
         if (!mine || theirs[i].bloblen > BRAID_CONN_BLOB_MAX) {
@@ -115,7 +105,7 @@ static braid_result_t connect_peer(struct braid_comm *comm, struct peer_work *w)
                              w->peer, theirs[i].channel);
             goto out;
         }
-        BRAID_CHECK_GOTO(mine->transport->connect(comm, mine, theirs[i].blob, theirs[i].bloblen),
+        BRAID_CHECK_GOTO(mine->transport->connect(ctx, mine, theirs[i].blob, theirs[i].bloblen),
                          res, out);
     }
 out:
@@ -123,72 +113,60 @@ out:
     return res;
 }
 
-static braid_result_t run_exchange(struct braid_comm *comm, struct peer_work *work, int nwork)
+static braid_result_t run_exchange(struct braid_transport_ctx *ctx, struct peer_work *work,
+                                   int nwork)
 {
-    /* Sends first, then receives: bootstrap sends never wait for the peer's receive. */
+    /* Sends first, then receives: out-of-band sends never wait for the peer's receive. */
     for (int i = 0; i < nwork; i++)
-        BRAID_CHECK(braid__bootstrap_send(
-            comm->bs, work[i].peer, BRAID_TAG_CONNECT | comm->connect_seq[work[i].peer],
-            work[i].entries, (size_t)work[i].count * sizeof(struct conn_entry)));
+        BRAID_CHECK(ctx->oob_send(ctx->oob, work[i].peer, ctx->connect_seq[work[i].peer],
+                                  work[i].entries,
+                                  (size_t)work[i].count * sizeof(struct conn_entry)));
     for (int i = 0; i < nwork; i++)
-        BRAID_CHECK(connect_peer(comm, &work[i]));
+        BRAID_CHECK(connect_peer(ctx, &work[i]));
     char ack = 1;
     for (int i = 0; i < nwork; i++)
-        BRAID_CHECK(braid__bootstrap_send(comm->bs, work[i].peer,
-                                          BRAID_TAG_CONNECT | (comm->connect_seq[work[i].peer] + 1),
-                                          &ack, 1));
+        BRAID_CHECK(
+            ctx->oob_send(ctx->oob, work[i].peer, ctx->connect_seq[work[i].peer] + 1, &ack, 1));
     for (int i = 0; i < nwork; i++) {
-        BRAID_CHECK(braid__bootstrap_recv(comm->bs, work[i].peer,
-                                          BRAID_TAG_CONNECT | (comm->connect_seq[work[i].peer] + 1),
-                                          &ack, 1));
+        BRAID_CHECK(
+            ctx->oob_recv(ctx->oob, work[i].peer, ctx->connect_seq[work[i].peer] + 1, &ack, 1));
         for (int j = 0; j < work[i].count; j++)
-            BRAID_CHECK(work[i].conns[j]->transport->ready(comm, work[i].conns[j]));
+            BRAID_CHECK(work[i].conns[j]->transport->ready(ctx, work[i].conns[j]));
     }
     return BRAID_SUCCESS;
 }
 
-braid_result_t braid__connect(struct braid_comm *comm, const uint8_t *flags, int nchannels)
+braid_result_t braid__connect(struct braid_transport_ctx *ctx, const uint8_t *flags, int nchannels)
 {
-    struct peer_work *work = calloc((size_t)comm->nranks, sizeof(*work));
+    struct peer_work *work = calloc((size_t)ctx->nranks, sizeof(*work));
     if (!work)
         return braid__err(BRAID_ERR_NO_MEMORY, "connect: out of memory");
     int nwork = 0;
     braid_result_t res = BRAID_SUCCESS;
-    for (int p = 0; p < comm->nranks; p++) {
-        BRAID_CHECK_GOTO(prepare_peer(comm, flags, nchannels, p, &work[nwork]), res, fail);
+    for (int p = 0; p < ctx->nranks; p++) {
+        BRAID_CHECK_GOTO(prepare_peer(ctx, flags, nchannels, p, &work[nwork]), res, fail);
         if (work[nwork].count > 0)
             nwork++;
     }
     if (nwork > 0)
-        BRAID_CHECK_GOTO(run_exchange(comm, work, nwork), res, fail);
+        BRAID_CHECK_GOTO(run_exchange(ctx, work, nwork), res, fail);
     for (int i = 0; i < nwork; i++) {
-        comm->connect_seq[work[i].peer] += 2;
+        ctx->connect_seq[work[i].peer] += 2;
         for (int j = 0; j < work[i].count; j++) {
             struct braid_conn *conn = work[i].conns[j];
             conn->connected = 1;
-            *braid__conn_slot(comm, conn->dir, conn->channel, conn->peer) = conn;
+            *braid__conn_slot(ctx, conn->dir, conn->channel, conn->peer) = conn;
         }
         free(work[i].entries);
     }
     free(work);
     return BRAID_SUCCESS;
 fail:
-    for (int i = 0; i <= nwork && i < comm->nranks; i++) {
+    for (int i = 0; i <= nwork && i < ctx->nranks; i++) {
         for (int j = 0; j < work[i].count; j++)
-            drop_conn(work[i].conns[j]);
+            braid__conn_drop(work[i].conns[j]);
         free(work[i].entries);
     }
     free(work);
     return res;
-}
-
-void braid__disconnect_all(struct braid_comm *comm)
-{
-    if (!comm->conns)
-        return;
-    size_t n = 2 * (size_t)BRAID_MAX_CHANNELS * (size_t)comm->nranks;
-    for (size_t i = 0; i < n; i++) {
-        drop_conn(comm->conns[i]);
-        comm->conns[i] = NULL;
-    }
 }

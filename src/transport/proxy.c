@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -108,8 +109,13 @@ static int run_pass(int harvest)
         if (n > 0)
             mark_events(ev, n);
     }
-    for (struct braid_proxy_item *it = proxy.items; it; it = it->next)
+    for (struct braid_proxy_item *it = proxy.items; it; it = it->next) {
+        /* Announced before the item looks at its FIFO (braid__proxy_item_quiesce()). */
+        atomic_store(&it->in_pass, 1);
+        atomic_thread_fence(memory_order_seq_cst);
         work |= it->progress(it);
+        atomic_store_explicit(&it->in_pass, 0, memory_order_release);
+    }
     pthread_mutex_unlock(&proxy.lock);
     if (work & BRAID_PROXY_PUBLISHED)
         braid__proxy_bell_ring();
@@ -501,8 +507,12 @@ void braid__proxy_notify(int posted_send)
     braid__proxy_wake();
 }
 
-void braid__proxy_quiesce(void)
+void braid__proxy_item_quiesce(struct braid_proxy_item *item)
 {
-    pthread_mutex_lock(&proxy.lock);
-    pthread_mutex_unlock(&proxy.lock);
+    /* A pass over the item is short and never blocks; one seen outside a pass means every
+     * pass after it starts after the caller's poison, whose store came first (seq_cst on
+     * both sides, with the fence in run_pass()). */
+    atomic_thread_fence(memory_order_seq_cst);
+    while (atomic_load(&item->in_pass))
+        sched_yield();
 }

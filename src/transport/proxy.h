@@ -46,7 +46,8 @@ struct braid_proxy_item {
      * item clears it. Lets an item check rarely-used directions (a peer's control frames)
      * only when something arrived. */
     atomic_int events;
-    /* Owned by the proxy. */
+    /* Owned by the proxy: 1 while a pass runs the item's progress. */
+    atomic_int in_pass;
     struct braid_proxy_item *next;
     struct braid_proxy_item *prev;
 };
@@ -91,10 +92,11 @@ void braid__proxy_bell_wait(uint32_t seq, uint64_t timeout_ns);
 /* Wakes every sleeper; cheap when none sleeps. Called by the proxy, and by abort. */
 void braid__proxy_bell_ring(void);
 
-/* Returns once no progress pass that began before the call is running. A comm that broke
- * poisons its connectors and then calls this: passes after it see the poison and no longer
- * read the caller's buffers (direct sends, transport.h), so the call may return them. */
-void braid__proxy_quiesce(void);
+/* Returns once no pass that began before the call is running the item's progress. A comm that
+ * broke poisons its connectors and then calls this for each of them: passes after it see the
+ * poison and no longer read the caller's buffers (direct sends, transport.h), so the call may
+ * return them. Waits on this item only, never on other comms' items. Thread-safe. */
+void braid__proxy_item_quiesce(struct braid_proxy_item *item);
 
 /* Makes the calling thread the driver; 0 if another thread drives. */
 int braid__proxy_drive_begin(void);

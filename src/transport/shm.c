@@ -15,8 +15,6 @@
 #include "base/check.h"
 #include "base/log.h"
 #include "base/random.h"
-#include "core/bootstrap.h"
-#include "core/comm.h"
 #include "transport/transport.h"
 
 #define SHM_NAME_MAX 48
@@ -86,8 +84,8 @@ static braid_result_t shm_create(struct shm_state *st, size_t bytes, int peer)
     return BRAID_SUCCESS;
 }
 
-static braid_result_t shm_setup(struct braid_comm *comm, struct braid_conn *conn, void *blob,
-                                size_t *bloblen)
+static braid_result_t shm_setup(struct braid_transport_ctx *ctx, struct braid_conn *conn,
+                                void *blob, size_t *bloblen)
 {
     struct shm_state *st = calloc(1, sizeof(*st));
     if (!st)
@@ -110,7 +108,7 @@ static braid_result_t shm_setup(struct braid_comm *comm, struct braid_conn *conn
     return BRAID_SUCCESS;
 }
 
-static braid_result_t shm_connect(struct braid_comm *comm, struct braid_conn *conn,
+static braid_result_t shm_connect(struct braid_transport_ctx *ctx, struct braid_conn *conn,
                                   const void *blob, size_t bloblen)
 {
     struct shm_state *st = conn->priv;
@@ -147,7 +145,7 @@ static braid_result_t shm_connect(struct braid_comm *comm, struct braid_conn *co
     return BRAID_SUCCESS;
 }
 
-static braid_result_t shm_ready(struct braid_comm *comm, struct braid_conn *conn)
+static braid_result_t shm_ready(struct braid_transport_ctx *ctx, struct braid_conn *conn)
 {
     struct shm_state *st = conn->priv;
     if (!st->unlinked) {
@@ -172,7 +170,9 @@ static void shm_close(struct braid_conn *conn)
 }
 
 const struct braid_transport braid__shm_transport = {
+    .version = BRAID_TRANSPORT_VERSION,
     .name = "shm",
+    .mem_kinds = 0, /* the executor copies into and out of the slots; shm never reads buffers */
     .can_connect = shm_can_connect,
     .setup = shm_setup,
     .connect = shm_connect,

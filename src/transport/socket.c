@@ -26,8 +26,6 @@
 #include "base/log.h"
 #include "base/params.h"
 #include "base/random.h"
-#include "core/bootstrap.h"
-#include "core/comm.h"
 #include "transport/socket_helpers.h"
 #include "transport/socket_io.h"
 
@@ -89,13 +87,13 @@ static void describe_peer(struct sock_conn *sc, const union braid_sockaddr *addr
 }
 
 /* Listens on this rank's bootstrap interface and fills the blob the sender needs. */
-static braid_result_t listen_for_peer(struct braid_comm *comm, struct sock_conn *sc,
+static braid_result_t listen_for_peer(struct braid_transport_ctx *ctx, struct sock_conn *sc,
                                       struct sock_blob *b)
 {
     int n, threads;
     BRAID_CHECK(stream_count(&n, &threads));
     BRAID_CHECK(alloc_streams(sc, n));
-    union braid_sockaddr addr = comm->peers[comm->rank].addr, bound;
+    union braid_sockaddr addr = ctx->peers[ctx->rank].addr, bound;
     if (addr.sa.sa_family == AF_INET6)
         addr.sin6.sin6_port = 0;
     else
@@ -111,8 +109,8 @@ static braid_result_t listen_for_peer(struct braid_comm *comm, struct sock_conn 
     return BRAID_SUCCESS;
 }
 
-static braid_result_t sock_setup(struct braid_comm *comm, struct braid_conn *conn, void *blob,
-                                 size_t *bloblen)
+static braid_result_t sock_setup(struct braid_transport_ctx *ctx, struct braid_conn *conn,
+                                 void *blob, size_t *bloblen)
 {
     struct sock_conn *sc = calloc(1, sizeof(*sc));
     if (!sc)
@@ -120,7 +118,7 @@ static braid_result_t sock_setup(struct braid_comm *comm, struct braid_conn *con
     sc->conn = conn;
     sc->listen_fd = -1;
     pthread_mutex_init(&sc->lock, NULL);
-    sc->timeout_ms = comm->settings.timeout_ms;
+    sc->timeout_ms = ctx->timeout_ms;
     conn->priv = sc;
     *bloblen = 0;
     for (int i = 0; i < BRAID_FIFO_MAX_SLOTS; i++)
@@ -140,7 +138,7 @@ static braid_result_t sock_setup(struct braid_comm *comm, struct braid_conn *con
         return BRAID_SUCCESS;
     }
     struct sock_blob b;
-    BRAID_CHECK(listen_for_peer(comm, sc, &b));
+    BRAID_CHECK(listen_for_peer(ctx, sc, &b));
     memcpy(blob, &b, sizeof(b));
     *bloblen = sizeof(b);
     return BRAID_SUCCESS;
@@ -167,22 +165,22 @@ static braid_result_t check_blob(const struct braid_conn *conn, const void *blob
 }
 
 /* Connects stream i to the receiver and presents the token. */
-static braid_result_t connect_stream(struct braid_comm *comm, struct sock_conn *sc,
+static braid_result_t connect_stream(struct braid_transport_ctx *ctx, struct sock_conn *sc,
                                      const struct sock_blob *b, int i)
 {
     struct sock_stream *s = &sc->streams[i];
-    int timeout = comm->settings.connect_timeout_ms;
-    BRAID_CHECK(braid__sock_connect(&b->addr, timeout, &comm->abort_flag, &s->fd));
+    int timeout = ctx->connect_timeout_ms;
+    BRAID_CHECK(braid__sock_connect(&b->addr, timeout, ctx->abort_flag, &s->fd));
     sc->fds[i] = s->fd;
     struct sock_hello h = {
-        .magic = SOCK_HELLO_MAGIC, .stream = i, .rank = comm->rank, .channel = sc->conn->channel};
+        .magic = SOCK_HELLO_MAGIC, .stream = i, .rank = ctx->rank, .channel = sc->conn->channel};
     memcpy(h.token, b->token, sizeof(h.token));
-    BRAID_CHECK(braid__sock_send(s->fd, &h, sizeof(h), timeout, &comm->abort_flag, sc->peer_desc));
+    BRAID_CHECK(braid__sock_send(s->fd, &h, sizeof(h), timeout, ctx->abort_flag, sc->peer_desc));
     fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
     return BRAID_SUCCESS;
 }
 
-static braid_result_t sock_connect(struct braid_comm *comm, struct braid_conn *conn,
+static braid_result_t sock_connect(struct braid_transport_ctx *ctx, struct braid_conn *conn,
                                    const void *blob, size_t bloblen)
 {
     struct sock_conn *sc = conn->priv;
@@ -192,7 +190,7 @@ static braid_result_t sock_connect(struct braid_comm *comm, struct braid_conn *c
         BRAID_CHECK(alloc_streams(sc, (int)b.nstreams));
         describe_peer(sc, &b.addr);
         for (int i = 0; i < sc->nstreams; i++)
-            BRAID_CHECK(connect_stream(comm, sc, &b, i));
+            BRAID_CHECK(connect_stream(ctx, sc, &b, i));
     }
     conn->fifo = sc->mem;
     conn->slots = braid__fifo_slots(conn->fifo);
@@ -200,14 +198,14 @@ static braid_result_t sock_connect(struct braid_comm *comm, struct braid_conn *c
 }
 
 /* Reads one connection's hello and files it as its stream; a stranger is turned away. */
-static braid_result_t admit_stream(struct braid_comm *comm, struct sock_conn *sc, int fd,
+static braid_result_t admit_stream(struct braid_transport_ctx *ctx, struct sock_conn *sc, int fd,
                                    int timeout_ms, int *admitted)
 {
     struct sock_hello h;
     char what[BRAID_ADDR_STRLEN + 64];
     snprintf(what, sizeof(what), "rank %d's data connection", sc->conn->peer);
     *admitted = 0;
-    braid_result_t res = braid__sock_recv(fd, &h, sizeof(h), timeout_ms, &comm->abort_flag, what);
+    braid_result_t res = braid__sock_recv(fd, &h, sizeof(h), timeout_ms, ctx->abort_flag, what);
     if (res == BRAID_ERR_ABORTED)
         return res;
     if (res != BRAID_SUCCESS || h.magic != SOCK_HELLO_MAGIC || h.rank != sc->conn->peer ||
@@ -225,22 +223,22 @@ static braid_result_t admit_stream(struct braid_comm *comm, struct sock_conn *sc
     return BRAID_SUCCESS;
 }
 
-static braid_result_t accept_streams(struct braid_comm *comm, struct sock_conn *sc)
+static braid_result_t accept_streams(struct braid_transport_ctx *ctx, struct sock_conn *sc)
 {
-    uint64_t deadline = braid__now_ms() + (uint64_t)comm->settings.connect_timeout_ms;
+    uint64_t deadline = braid__now_ms() + (uint64_t)ctx->connect_timeout_ms;
     for (int got = 0; got < sc->nstreams;) {
         uint64_t now = braid__now_ms();
         int left = now < deadline ? (int)(deadline - now) : 0;
         int fd = -1, admitted = 0;
-        braid_result_t res = braid__sock_accept(sc->listen_fd, left, &comm->abort_flag, &fd);
+        braid_result_t res = braid__sock_accept(sc->listen_fd, left, ctx->abort_flag, &fd);
         if (res == BRAID_ERR_TIMEOUT)
             return braid__err(BRAID_ERR_TIMEOUT,
                               "socket: rank %d (host %s) connected %d of %d streams for channel "
                               "%d within %d ms; is a firewall in the way?",
                               sc->conn->peer, sc->conn->peer_info->hostname, got, sc->nstreams,
-                              sc->conn->channel, comm->settings.connect_timeout_ms);
+                              sc->conn->channel, ctx->connect_timeout_ms);
         BRAID_CHECK(res);
-        res = admit_stream(comm, sc, fd, left, &admitted);
+        res = admit_stream(ctx, sc, fd, left, &admitted);
         if (!admitted)
             close(fd);
         BRAID_CHECK(res);
@@ -255,11 +253,11 @@ static braid_result_t accept_streams(struct braid_comm *comm, struct sock_conn *
     return BRAID_SUCCESS;
 }
 
-static braid_result_t sock_ready(struct braid_comm *comm, struct braid_conn *conn)
+static braid_result_t sock_ready(struct braid_transport_ctx *ctx, struct braid_conn *conn)
 {
     struct sock_conn *sc = conn->priv;
     if (conn->dir == BRAID_CONN_RECV)
-        BRAID_CHECK(accept_streams(comm, sc));
+        BRAID_CHECK(accept_streams(ctx, sc));
     int n, threads;
     BRAID_CHECK(stream_count(&n, &threads));
     sc->nhelpers = threads > 1 ? (threads < sc->nstreams ? threads : sc->nstreams) : 0;
@@ -281,11 +279,22 @@ static braid_result_t sock_ready(struct braid_comm *comm, struct braid_conn *con
     return BRAID_SUCCESS;
 }
 
-static void sock_quiesce(void)
+static void sock_close(struct braid_conn *conn);
+
+/* Waits for the passes over this comm's socket connectors only. */
+static void sock_quiesce(struct braid_transport_ctx *ctx)
 {
     braid__proxy_wake(); /* it tells the peers */
-    braid__proxy_quiesce();
-    braid__sock_helpers_quiesce();
+    for (size_t i = 0; i < braid__conn_slots(ctx); i++) {
+        struct braid_conn *conn = ctx->conns[i];
+        struct sock_conn *sc = conn && conn->transport->close == sock_close ? conn->priv : NULL;
+        if (!sc)
+            continue;
+        if (sc->registered)
+            braid__proxy_item_quiesce(&sc->item);
+        if (sc->helped)
+            braid__sock_helpers_quiesce(sc);
+    }
 }
 
 static void sock_notify(struct braid_conn *conn)
@@ -363,7 +372,9 @@ static void sock_close(struct braid_conn *conn)
 }
 
 const struct braid_transport braid__socket_transport = {
+    .version = BRAID_TRANSPORT_VERSION,
     .name = "socket",
+    .mem_kinds = BRAID_MEM_HOST_ACCESSIBLE, /* direct sends read the caller's memory */
     .proxied = 1,
     .can_connect = sock_can_connect,
     .setup = sock_setup,

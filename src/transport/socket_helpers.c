@@ -61,8 +61,13 @@ static int helper_pass(struct helper *h)
     for (int c = 0; c < h->nconns; c++) {
         struct sock_conn *sc = h->conns[c];
         struct braid_conn *conn = sc->conn;
-        if (atomic_load_explicit(&conn->failed, memory_order_relaxed))
+        /* Announced before looking at the FIFO (braid__sock_helpers_quiesce()). */
+        atomic_fetch_add(&sc->helpers_in, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&conn->failed, memory_order_relaxed)) {
+            atomic_fetch_sub_explicit(&sc->helpers_in, 1, memory_order_release);
             continue;
+        }
         int here = 0;
         if (conn->dir == BRAID_CONN_SEND) {
             uint64_t head = atomic_load_explicit(&conn->fifo->head, memory_order_acquire);
@@ -79,6 +84,7 @@ static int helper_pass(struct helper *h)
         if (atomic_load_explicit(&sc->peer_gone, memory_order_relaxed))
             gone = 1; /* the proxy reports it */
         moved |= here;
+        atomic_fetch_sub_explicit(&sc->helpers_in, 1, memory_order_release);
     }
     pthread_mutex_unlock(&h->lock);
     if (ring)
@@ -263,16 +269,15 @@ void braid__sock_helpers_remove(struct sock_conn *sc)
     pthread_mutex_unlock(&pool.life);
 }
 
-void braid__sock_helpers_quiesce(void)
+void braid__sock_helpers_quiesce(struct sock_conn *sc)
 {
-    pthread_mutex_lock(&pool.life);
-    for (int i = 0; i < pool.started; i++) {
-        struct helper *h = atomic_load(&pool.h[i]);
-        braid__eventfd_signal(h->evfd);
-        pthread_mutex_lock(&h->lock);
-        pthread_mutex_unlock(&h->lock);
-    }
-    pthread_mutex_unlock(&pool.life);
+    /* Its helpers move its streams briefly and never block inside; wake them so the streams'
+     * POISON goes out now, then wait until none is inside this connector (pairs with the
+     * fence in helper_pass()). */
+    braid__sock_helpers_wake(sc);
+    atomic_thread_fence(memory_order_seq_cst);
+    while (atomic_load(&sc->helpers_in) > 0)
+        sched_yield();
 }
 
 void braid__sock_helpers_wake(struct sock_conn *sc)

@@ -27,8 +27,9 @@ void braid__sock_helpers_remove(struct sock_conn *sc);
 /* Wakes the helpers of sc if they sleep (the executor published a counter). Lock-free. */
 void braid__sock_helpers_wake(struct sock_conn *sc);
 
-/* Wakes every helper and returns once none is in a pass that began before the call (after a
- * comm was poisoned: later passes see the poison). Thread-safe. */
-void braid__sock_helpers_quiesce(void);
+/* Wakes sc's helpers and returns once none is inside sc in a pass that began before the call
+ * (after sc's comm was poisoned: later passes see the poison). Waits on sc only, never on
+ * other connectors' helpers. Thread-safe. */
+void braid__sock_helpers_quiesce(struct sock_conn *sc);
 
 #endif

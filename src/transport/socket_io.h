@@ -75,7 +75,8 @@ struct sock_conn {
     /* BRAID_SOCKET_NTHREADS > 1: helper threads move the streams' bytes (stream i belongs to
      * helper i % nhelpers) and the proxy only publishes; 0: the proxy moves them too. */
     int nhelpers;
-    int helped; /* registered with the helpers */
+    int helped;            /* registered with the helpers */
+    atomic_int helpers_in; /* helpers inside a pass over this connector */
     /* Guards the per-slot receive bookkeeping and the peer-gone report where several threads
      * touch them (nhelpers > 0); uncontended otherwise. */
     pthread_mutex_t lock;
