@@ -14,7 +14,7 @@
  *   ready()   on both sides once both have connected (e.g. unlink names);
  *   close()   at any point after setup, including after a failure part way.
  * Optional hooks a transport leaves out get defaults (transports.c) that do nothing or answer
- * BRAID_ERR_NOT_SUPPORTED naming the transport, so call sites never test for NULL.
+ * BRAID_ERR_NOT_SUPPORTED, so call sites never test for NULL.
  */
 #ifndef BRAID_TRANSPORT_TRANSPORT_H
 #define BRAID_TRANSPORT_TRANSPORT_H
@@ -173,6 +173,10 @@ struct braid_transport {
 braid_result_t braid__transport_select(const struct braid_peer_info *self,
                                        const struct braid_peer_info *peer,
                                        const struct braid_transport **out);
+
+/* Copies `in` into `out` with every optional hook it leaves NULL set to its default; 0 (out
+ * untouched) when `in` is of another version or lacks a required hook. Pure. */
+int braid__transport_complete(const struct braid_transport *in, struct braid_transport *out);
 
 /* The registered transports with their defaults filled, in order of preference; *count gets
  * how many. */

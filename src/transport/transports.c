@@ -52,29 +52,36 @@ static const struct braid_transport *usable[NREGISTERED];
 static int nusable;
 static pthread_once_t fill_once = PTHREAD_ONCE_INIT;
 
+int braid__transport_complete(const struct braid_transport *in, struct braid_transport *out)
+{
+    if (in->version != BRAID_TRANSPORT_VERSION || !in->name || !in->can_connect || !in->setup ||
+        !in->connect || !in->close)
+        return 0;
+    *out = *in;
+    if (!out->ready)
+        out->ready = nop_ready;
+    if (!out->notify)
+        out->notify = nop_notify;
+    if (!out->quiesce)
+        out->quiesce = nop_quiesce;
+    if (!out->reg_mem)
+        out->reg_mem = nosys_reg_mem;
+    if (!out->dereg_mem)
+        out->dereg_mem = nop_dereg_mem;
+    return 1;
+}
+
 static void fill_defaults(void)
 {
     for (size_t i = 0; i < NREGISTERED; i++) {
-        struct braid_transport t = *registered[i];
-        if (t.version != BRAID_TRANSPORT_VERSION || !t.can_connect || !t.setup || !t.connect ||
-            !t.close) {
+        if (!braid__transport_complete(registered[i], &filled[nusable])) {
             BRAID_WARN(NET,
-                       "transport %s: ops table version %u lacks required hooks or is not "
-                       "this build's (%u); not used",
-                       t.name ? t.name : "?", t.version, BRAID_TRANSPORT_VERSION);
+                       "transport %s: its ops table (version %u) is not this build's (%u) or "
+                       "lacks a required hook; not used",
+                       registered[i]->name ? registered[i]->name : "?", registered[i]->version,
+                       BRAID_TRANSPORT_VERSION);
             continue;
         }
-        if (!t.ready)
-            t.ready = nop_ready;
-        if (!t.notify)
-            t.notify = nop_notify;
-        if (!t.quiesce)
-            t.quiesce = nop_quiesce;
-        if (!t.reg_mem)
-            t.reg_mem = nosys_reg_mem;
-        if (!t.dereg_mem)
-            t.dereg_mem = nop_dereg_mem;
-        filled[nusable] = t;
         usable[nusable] = &filled[nusable];
         nusable++;
     }

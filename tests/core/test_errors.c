@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +50,29 @@ START_TEST(null_buffers)
     /* count 0 with NULL buffers is a valid no-op */
     ck_assert_int_eq(braid_all_reduce(NULL, NULL, 0, BRAID_FLOAT32, BRAID_SUM, c, NULL),
                      BRAID_SUCCESS);
+    ck_assert_int_eq(braid_comm_destroy(c), BRAID_SUCCESS);
+}
+END_TEST
+
+/* Without a CUDA driver braid cannot ask whether a pointer is GPU memory; an address the
+ * process never mapped is refused, naming the argument, instead of crashing the executor. */
+START_TEST(unmapped_buffers)
+{
+    braid_comm_t c = solo();
+    long page = sysconf(_SC_PAGESIZE);
+    char *hole = mmap(NULL, 2 * (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(hole != MAP_FAILED);
+    ck_assert_int_eq(munmap(hole, 2 * (size_t)page), 0);
+    float x[4] = {1, 2, 3, 4}, y[4];
+    ASSERT_ERR(braid_all_reduce(hole, y, 4, BRAID_FLOAT32, BRAID_SUM, c, NULL),
+               BRAID_ERR_INVALID_ARGUMENT, c, "braid_all_reduce: sendbuf");
+    ASSERT_ERR(braid_all_gather(x, hole + page, 4, BRAID_FLOAT32, c, NULL),
+               BRAID_ERR_INVALID_ARGUMENT, c, "braid_all_gather: recvbuf");
+    ASSERT_ERR(braid_broadcast(hole, hole, 4, BRAID_FLOAT32, 0, c, NULL),
+               BRAID_ERR_INVALID_ARGUMENT, c, "not memory of this process");
+    /* The comm is not broken by it. */
+    ck_assert_int_eq(braid_all_reduce(x, y, 4, BRAID_FLOAT32, BRAID_SUM, c, NULL), BRAID_SUCCESS);
+    ck_assert(y[3] == 4.0f);
     ck_assert_int_eq(braid_comm_destroy(c), BRAID_SUCCESS);
 }
 END_TEST
@@ -307,6 +331,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, null_buffers);
+    tcase_add_test(tc, unmapped_buffers);
     tcase_add_test(tc, bad_dtype_op_root);
     tcase_add_test(tc, count_overflow);
     tcase_add_test(tc, destroyed_comm);
