@@ -1,7 +1,9 @@
-# install: the header, both libraries, a pkg-config file and a CMake package (find_package(braid)).
+# install: the headers (braid.h and the experimental braid_ext.h), both libraries, a pkg-config
+# file and a CMake package (find_package(braid)).
 include(CMakePackageConfigHelpers)
 
-install(FILES ${PROJECT_SOURCE_DIR}/include/braid.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/include/braid.h ${PROJECT_SOURCE_DIR}/include/braid_ext.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS braid braid_static EXPORT braidTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs braid into a scratch prefix, then builds a program against it twice: with
-# pkg-config and with find_package(braid), and runs both (a 1-rank all-reduce).
+# pkg-config and with find_package(braid), and runs both (a 1-rank all-reduce). A second
+# program uses the experimental braid_ext.h (installed beside braid.h) the same two ways.
 set -eu
 if [ -n "${BRAID_TEST_SANITIZED:-}" ]; then
   echo "SKIP: sanitizer build (consumers would need the sanitizer runtime linked first)"
@@ -29,10 +30,26 @@ int main(void)
     return 0;
 }
 C
+cat >"$work/ext.c" <<'C'
+#include <braid_ext.h>
+#include <stdio.h>
+int main(void)
+{
+    int ring = -1;
+    if (braid_algo_find("ring", &ring) || braid_plan_verify(BRAID_ALL_REDUCE, ring, 4, 0, 1, 0)) {
+        fprintf(stderr, "failed: %s\n", braid_last_error(NULL));
+        return 1;
+    }
+    printf("ext ok: %d algorithms, ring all_reduce verified\n", braid_algo_count());
+    return 0;
+}
+C
 libdir=$(find "$work/prefix" -name 'libbraid.so' -printf '%h\n' | head -1)
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 cc "$work/app.c" -o "$work/app_pc" $(pkg-config --cflags --libs braid) -Wl,-rpath,"$libdir"
 "$work/app_pc"
+cc "$work/ext.c" -o "$work/ext_pc" $(pkg-config --cflags --libs braid) -Wl,-rpath,"$libdir"
+"$work/ext_pc"
 mkdir -p "$work/cm"
 cat >"$work/cm/CMakeLists.txt" <<CM
 cmake_minimum_required(VERSION 3.25)
@@ -42,9 +59,12 @@ add_executable(app_cmake $work/app.c)
 target_link_libraries(app_cmake braid::braid)
 add_executable(app_static $work/app.c)
 target_link_libraries(app_static braid::braid_static)
+add_executable(ext_cmake $work/ext.c)
+target_link_libraries(ext_cmake braid::braid)
 CM
 cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/cm/build" >/dev/null
 "$work/cm/build/app_cmake"
 "$work/cm/build/app_static"
-echo "install, pkg-config and find_package(braid) work"
+"$work/cm/build/ext_cmake"
+echo "install, pkg-config and find_package(braid) work, braid.h and braid_ext.h"

@@ -1,9 +1,11 @@
 /*
- * braid-plan: print and verify the plans of the built-in algorithms.
+ * braid-plan: print and verify the plans of the built-in algorithms (braid_ext.h).
  *
- *   braid-plan show   --coll all_reduce --algo ring --nranks 8 [--channels 2] [--rank 3] [--root 0]
+ *   braid-plan show   --coll all_reduce --algo ring --nranks 8 [--channels 2] [--rank 3]
+ *                     [--root 0]
  *   braid-plan verify --coll all_reduce --algo ring --nranks 8 [--channels 2] [--root 0]
- * [--inplace] braid-plan verify --all --nranks 72 [--channels 2]
+ *                     [--inplace]
+ *   braid-plan verify --all --nranks 72 [--channels 2]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,15 +13,23 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/error.h"
-#include "collectives/plan.h"
+#include "braid.h"
+#include "braid_ext.h"
 
 struct opts {
     const char *cmd;
-    enum braid_coll coll;
-    const struct braid_algo_desc *algo;
+    braid_coll_t coll;
+    int algo; /* -1 until --algo */
     int nranks, nchannels, rank, root, all, inplace;
 };
+
+/* The name and description of algorithm a (every index below braid_algo_count() has one). */
+static braid_algo_info_t algo_info(int a)
+{
+    braid_algo_info_t info = {"?", ""};
+    braid_algo_get(a, &info);
+    return info;
+}
 
 static void usage(FILE *f)
 {
@@ -37,12 +47,12 @@ static void usage(FILE *f)
                "  --coll C      all_reduce, all_gather, reduce_scatter, all_to_all, broadcast,\n"
                "                reduce, send, recv (send/recv verify every ordered pair)\n"
                "  --algo A      ");
-    for (int a = 0; a < BRAID_NUM_ALGOS; a++)
-        fprintf(f, "%s%s", a ? ", " : "", braid__algo_get((enum braid_algo)a)->name);
+    for (int a = 0; a < braid_algo_count(); a++)
+        fprintf(f, "%s%s", a ? ", " : "", algo_info(a).name);
     fprintf(f, "\n");
-    for (int a = 0; a < BRAID_NUM_ALGOS; a++) {
-        const struct braid_algo_desc *d = braid__algo_get((enum braid_algo)a);
-        fprintf(f, "                  %-9s %s\n", d->name, d->desc);
+    for (int a = 0; a < braid_algo_count(); a++) {
+        braid_algo_info_t d = algo_info(a);
+        fprintf(f, "                  %-9s %s\n", d.name, d.desc);
     }
     fprintf(f,
             "  --nranks N    number of ranks (>= 1)\n"
@@ -64,16 +74,16 @@ static int parse(int argc, char **argv, struct opts *o)
         {"all", no_argument, 0, 'A'},          {"inplace", no_argument, 0, 'i'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
-    *o = (struct opts){.coll = BRAID_NUM_COLLS, .nchannels = 1, .rank = -1};
+    *o = (struct opts){.coll = BRAID_NUM_COLLECTIVES, .algo = -1, .nchannels = 1, .rank = -1};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:a:n:k:r:R:Aih", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
-            if ((o->coll = braid__coll_find(optarg)) == BRAID_NUM_COLLS)
+            if (braid_coll_find(optarg, &o->coll) != BRAID_SUCCESS)
                 return fprintf(stderr, "braid-plan: unknown collective '%s'\n", optarg), 2;
             break;
         case 'a':
-            if (!(o->algo = braid__algo_find(optarg)))
+            if (braid_algo_find(optarg, &o->algo) != BRAID_SUCCESS)
                 return fprintf(stderr, "braid-plan: unknown algorithm '%s'\n", optarg), 2;
             break;
         case 'n':
@@ -106,7 +116,7 @@ static int parse(int argc, char **argv, struct opts *o)
     o->cmd = argv[optind];
     if (o->nranks < 1)
         return fprintf(stderr, "braid-plan: --nranks N (N >= 1) is required\n"), 2;
-    if (!o->all && (o->coll == BRAID_NUM_COLLS || !o->algo))
+    if (!o->all && (o->coll == BRAID_NUM_COLLECTIVES || o->algo < 0))
         return fprintf(stderr, "braid-plan: --coll and --algo are required (or --all)\n"), 2;
     return 0;
 }
@@ -116,71 +126,68 @@ static int show(const struct opts *o)
     for (int r = 0; r < o->nranks; r++) {
         if (o->rank >= 0 && r != o->rank)
             continue;
-        struct braid_plan plan;
-        struct braid_plan_args args = {o->coll, o->nranks, r, o->root, o->nchannels, NULL};
-        if (braid__plan_build(o->algo->id, &args, &plan) != BRAID_SUCCESS) {
-            fprintf(stderr, "braid-plan: %s\n", braid__err_text());
+        braid_plan_t plan;
+        if (braid_plan_build(&plan, o->coll, o->algo, o->nranks, r, o->root, o->nchannels) !=
+            BRAID_SUCCESS) {
+            fprintf(stderr, "braid-plan: %s\n", braid_last_error(NULL));
             return 1;
         }
-        braid__plan_print(&plan, stdout);
-        braid__plan_free(&plan);
+        braid_plan_print(plan, stdout);
+        braid_plan_free(plan);
     }
     return 0;
 }
 
 /* Verifies one (algorithm, collective, in place) and prints one line; returns 1 on failure. */
-static int verify_one(const struct opts *o, enum braid_algo algo, enum braid_coll coll, int inplace)
+static int verify_one(const struct opts *o, int algo, braid_coll_t coll, int inplace)
 {
-    char msg[1024];
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    braid_result_t res =
-        braid__plan_verify(algo, coll, o->nranks, o->nchannels, o->root, inplace, msg, sizeof(msg));
+    braid_result_t res = braid_plan_verify(coll, algo, o->nranks, o->root, o->nchannels, inplace);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     const char *status = res == BRAID_SUCCESS             ? "OK"
                          : res == BRAID_ERR_NOT_SUPPORTED ? "SKIPPED"
                                                           : "FAILED";
-    printf("%-7s %-8s %-14s nranks %d channels %d%s  (%.1f ms)%s%s\n", status,
-           braid__algo_get(algo)->name, braid__coll_name(coll), o->nranks, o->nchannels,
-           inplace ? " in-place" : "", ms, res == BRAID_SUCCESS ? "" : ": ",
-           res == BRAID_SUCCESS ? "" : msg);
+    printf("%-7s %-8s %-14s nranks %d channels %d%s  (%.1f ms)%s%s\n", status, algo_info(algo).name,
+           braid_coll_name(coll), o->nranks, o->nchannels, inplace ? " in-place" : "", ms,
+           res == BRAID_SUCCESS ? "" : ": ", res == BRAID_SUCCESS ? "" : braid_last_error(NULL));
     return res != BRAID_SUCCESS && res != BRAID_ERR_NOT_SUPPORTED;
 }
 
 /* Whether algo's plans for coll may run in place (build rank 0's plan to ask it). */
-static int inplace_safe(const struct opts *o, enum braid_algo algo, enum braid_coll coll)
+static int inplace_safe(const struct opts *o, int algo, braid_coll_t coll)
 {
-    struct braid_plan plan;
-    struct braid_plan_args args = {coll, o->nranks, 0, o->root, o->nchannels, NULL};
-    if (coll == BRAID_COLL_SEND || coll == BRAID_COLL_RECV)
+    braid_plan_t plan;
+    braid_plan_info_t info = {.inplace_safe = 0};
+    if (coll == BRAID_SEND || coll == BRAID_RECV)
         return 0; /* no in-place form */
-    if (braid__plan_build(algo, &args, &plan) != BRAID_SUCCESS)
+    if (braid_plan_build(&plan, coll, algo, o->nranks, 0, o->root, o->nchannels) != BRAID_SUCCESS)
         return 0;
-    int safe = plan.inplace_safe;
-    braid__plan_free(&plan);
-    return safe;
+    braid_plan_get_info(plan, &info);
+    braid_plan_free(plan);
+    return info.inplace_safe;
 }
 
 static int verify(const struct opts *o)
 {
     if (!o->all) {
-        if (o->inplace && !inplace_safe(o, o->algo->id, o->coll))
+        if (o->inplace && !inplace_safe(o, o->algo, o->coll))
             fprintf(stderr,
                     "braid-plan: note: %s %s is not in-place safe (the executor stages "
                     "the input)\n",
-                    o->algo->name, braid__coll_name(o->coll));
-        return verify_one(o, o->algo->id, o->coll, o->inplace);
+                    algo_info(o->algo).name, braid_coll_name(o->coll));
+        return verify_one(o, o->algo, o->coll, o->inplace);
     }
     int failed = 0;
-    for (int a = 0; a < BRAID_NUM_ALGOS; a++) {
-        const struct braid_algo_desc *d = braid__algo_get((enum braid_algo)a);
-        for (int c = 0; c < BRAID_NUM_COLLS; c++) {
-            if (!d->supports((enum braid_coll)c))
+    for (int a = 0; a < braid_algo_count(); a++) {
+        for (int c = 0; c < BRAID_NUM_COLLECTIVES; c++) {
+            int supported = 0;
+            if (braid_algo_supports(a, (braid_coll_t)c, &supported) != BRAID_SUCCESS || !supported)
                 continue;
-            failed |= verify_one(o, d->id, (enum braid_coll)c, 0);
-            if (inplace_safe(o, d->id, (enum braid_coll)c))
-                failed |= verify_one(o, d->id, (enum braid_coll)c, 1);
+            failed |= verify_one(o, a, (braid_coll_t)c, 0);
+            if (inplace_safe(o, a, (braid_coll_t)c))
+                failed |= verify_one(o, a, (braid_coll_t)c, 1);
         }
     }
     printf("%s\n", failed ? "FAILED" : "all plans verified");
