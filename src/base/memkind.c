@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/drv_cuda.h"
 #include "base/error.h"
 
 #define PAGE_CACHE 8
@@ -41,17 +42,48 @@ const char *braid__mem_kind_name(enum braid_mem_kind kind)
     }
 }
 
-/* Filled in with the CUDA loader (pending): 1 when the driver classified ptr. */
+/* cuda.h's CUpointer_attribute and CUmemorytype values used here. */
+#define CU_PTR_MEMORY_TYPE    2
+#define CU_PTR_IS_MANAGED     8
+#define CU_PTR_DEVICE_ORDINAL 9
+#define CU_MEMTYPE_HOST       1
+#define CU_MEMTYPE_DEVICE     2
+#define CU_MEMTYPE_UNIFIED    4
+
+/* Asks the driver; 1 when it answered (host memory it does not know is plain host memory). */
 static int cuda_kind(const void *ptr, struct braid_mem_info *out)
 {
-    (void)ptr;
-    (void)out;
-    return 0;
-}
-
-static const char *cuda_why(void)
-{
-    return "the CUDA driver is not loaded";
+    const struct braid_cuda_api *cu = braid__cuda();
+    if (!cu)
+        return 0;
+    unsigned memtype = 0, managed = 0;
+    int ordinal = -1;
+    braid_cu_deviceptr_t p = (braid_cu_deviceptr_t)(uintptr_t)ptr;
+    if (cu->cuPointerGetAttributes) {
+        /* Answers CUDA_SUCCESS with zeros for pointers the driver does not know. */
+        braid_cu_pointer_attribute_t attrs[3] = {CU_PTR_MEMORY_TYPE, CU_PTR_IS_MANAGED,
+                                                 CU_PTR_DEVICE_ORDINAL};
+        void *data[3] = {&memtype, &managed, &ordinal};
+        if (cu->cuPointerGetAttributes(3, attrs, data, p) != BRAID_CU_SUCCESS)
+            memtype = 0;
+    } else if (cu->cuPointerGetAttribute(&memtype, CU_PTR_MEMORY_TYPE, p) != BRAID_CU_SUCCESS) {
+        memtype = 0; /* CUDA_ERROR_INVALID_VALUE: not a pointer the driver knows */
+    } else {
+        cu->cuPointerGetAttribute(&managed, CU_PTR_IS_MANAGED, p);
+        cu->cuPointerGetAttribute(&ordinal, CU_PTR_DEVICE_ORDINAL, p);
+    }
+    if (managed) {
+        out->kind = BRAID_MEM_MANAGED;
+        out->device = ordinal;
+    } else if (memtype == CU_MEMTYPE_DEVICE || memtype == CU_MEMTYPE_UNIFIED) {
+        out->kind = BRAID_MEM_DEVICE;
+        out->device = ordinal;
+    } else if (memtype == CU_MEMTYPE_HOST) {
+        out->kind = BRAID_MEM_HOST_PINNED;
+    } else {
+        return 0; /* unknown to the driver: host memory, checked like any other */
+    }
+    return 1;
 }
 
 static int page_known(uintptr_t page)
@@ -72,12 +104,19 @@ static braid_result_t check_mapped(const void *ptr, const char *what)
     if (page_known(page))
         return BRAID_SUCCESS;
     unsigned char v;
-    if (mincore((void *)(page * (uintptr_t)page_bytes), 1, &v) != 0 && errno == ENOMEM)
+    if (mincore((void *)(page * (uintptr_t)page_bytes), 1, &v) != 0 && errno == ENOMEM) {
+        if (braid__cuda())
+            return braid__err(BRAID_ERR_INVALID_ARGUMENT,
+                              "%s = %p is not memory of this process: neither mapped host "
+                              "memory nor a pointer the CUDA driver knows (freed, or from "
+                              "another process?)",
+                              what, ptr);
         return braid__err(BRAID_ERR_INVALID_ARGUMENT,
                           "%s = %p is not memory of this process, and braid has no CUDA driver "
                           "to ask whether it is a GPU pointer (%s); pass host memory, or run "
                           "where the NVIDIA driver is installed and a GPU is visible",
-                          what, ptr, cuda_why());
+                          what, ptr, braid__cuda_why());
+    }
     mapped.page[mapped.next++ % PAGE_CACHE] = page + 1;
     return BRAID_SUCCESS;
 }

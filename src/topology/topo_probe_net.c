@@ -1,14 +1,13 @@
 /*
- * NIC probes. RDMA adapters come from libibverbs, loaded with dlopen (its structures come from
- * the verbs header when the build found it): each active port with its link layer (InfiniBand
- * or RoCE), rate (active speed x width) and GID table. Plain Ethernet interfaces, which the
- * socket transport uses, come from /sys/class/net. A NIC with no PCI address (USB, virtual) is
- * attached to its CPU with a warning.
+ * NIC probes. RDMA adapters come from libibverbs, through the base layer's loader
+ * (base/drv_verbs.h, which needs the verbs header at build time): each active port with its link
+ * layer (InfiniBand or RoCE), rate (active speed x width) and GID table. Plain Ethernet interfaces,
+ * which the socket transport uses, come from /sys/class/net. A NIC with no PCI address (USB,
+ * virtual) is attached to its CPU with a warning.
  */
 #include "topology/topo_probe.h"
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <endian.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/check.h"
+#include "base/drv_verbs.h"
 #include "base/log.h"
 #include "topology/topo_attr.h"
 
@@ -61,46 +61,6 @@ static braid_result_t add_nic(struct braid_topo *topo, int host, const char *nam
 }
 
 #ifdef BRAID_HAVE_VERBS
-#include <infiniband/verbs.h>
-
-struct verbs_api {
-    void *lib;
-    struct ibv_device **(*list)(int *);
-    void (*free_list)(struct ibv_device **);
-    const char *(*name)(struct ibv_device *);
-    struct ibv_context *(*open)(struct ibv_device *);
-    int (*close)(struct ibv_context *);
-    int (*query_device)(struct ibv_context *, struct ibv_device_attr *);
-    int (*query_port)(struct ibv_context *, uint8_t, struct ibv_port_attr *);
-    int (*query_gid)(struct ibv_context *, uint8_t, int, union ibv_gid *);
-    uint64_t (*guid)(struct ibv_device *);
-};
-
-static int verbs_load(struct verbs_api *v)
-{
-    v->lib = dlopen("libibverbs.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!v->lib) {
-        BRAID_INFO(TOPO, "probe verbs: skipped, no RDMA NICs: cannot load libibverbs.so.1 (%s)",
-                   dlerror());
-        return 0;
-    }
-    *(void **)&v->list = dlsym(v->lib, "ibv_get_device_list");
-    *(void **)&v->free_list = dlsym(v->lib, "ibv_free_device_list");
-    *(void **)&v->name = dlsym(v->lib, "ibv_get_device_name");
-    *(void **)&v->open = dlsym(v->lib, "ibv_open_device");
-    *(void **)&v->close = dlsym(v->lib, "ibv_close_device");
-    *(void **)&v->query_device = dlsym(v->lib, "ibv_query_device");
-    *(void **)&v->query_port = dlsym(v->lib, "ibv_query_port");
-    *(void **)&v->query_gid = dlsym(v->lib, "ibv_query_gid");
-    *(void **)&v->guid = dlsym(v->lib, "ibv_get_device_guid");
-    if (!v->list || !v->free_list || !v->name || !v->open || !v->close || !v->query_device ||
-        !v->query_port || !v->query_gid) {
-        BRAID_INFO(TOPO, "probe verbs: skipped: libibverbs.so.1 lacks a needed entry point");
-        return 0;
-    }
-    return 1;
-}
-
 /* Port rate in Mb/s from the IB active_speed and active_width codes. */
 static int64_t port_mbps(const struct ibv_port_attr *a)
 {
@@ -141,13 +101,13 @@ static int64_t port_mbps(const struct ibv_port_attr *a)
     return lane * width;
 }
 
-static braid_result_t port_gids(struct braid_topo *topo, int nic, struct verbs_api *v,
+static braid_result_t port_gids(struct braid_topo *topo, int nic, const struct braid_verbs_api *v,
                                 struct ibv_context *ctx, int port, int len)
 {
     struct braid_topo_node *n = &topo->nodes[nic];
     for (int i = 0; i < len && i < 4096; i++) {
         union ibv_gid gid;
-        if (v->query_gid(ctx, (uint8_t)port, i, &gid) != 0)
+        if (v->ibv_query_gid(ctx, (uint8_t)port, i, &gid) != 0)
             break;
         if (gid.global.subnet_prefix == 0 && gid.global.interface_id == 0)
             continue;
@@ -164,15 +124,15 @@ static braid_result_t port_gids(struct braid_topo *topo, int nic, struct verbs_a
     return BRAID_SUCCESS;
 }
 
-static braid_result_t verbs_device(struct braid_topo *topo, int host, struct verbs_api *v,
-                                   struct ibv_device *dev)
+static braid_result_t verbs_device(struct braid_topo *topo, int host,
+                                   const struct braid_verbs_api *v, struct ibv_device *dev)
 {
-    struct ibv_context *ctx = v->open(dev);
+    struct ibv_context *ctx = v->ibv_open_device(dev);
     struct ibv_device_attr attr;
-    if (!ctx || v->query_device(ctx, &attr) != 0) {
-        BRAID_INFO(TOPO, "probe verbs: cannot open %s; skipped", v->name(dev));
+    if (!ctx || v->ibv_query_device(ctx, &attr) != 0) {
+        BRAID_INFO(TOPO, "probe verbs: cannot open %s; skipped", v->ibv_get_device_name(dev));
         if (ctx)
-            v->close(ctx);
+            v->ibv_close_device(ctx);
         return BRAID_SUCCESS;
     }
     char link[PATH_MAX], busid[32];
@@ -182,47 +142,46 @@ static braid_result_t verbs_device(struct braid_topo *topo, int host, struct ver
     for (int p = 1; p <= attr.phys_port_cnt && res >= 0; p++) {
         struct ibv_port_attr pa;
         memset(&pa, 0, sizeof(pa));
-        if (v->query_port(ctx, (uint8_t)p, &pa) != 0 || pa.state != IBV_PORT_ACTIVE)
+        if (braid__verbs_query_port(v, ctx, (uint8_t)p, &pa) != 0 || pa.state != IBV_PORT_ACTIVE)
             continue;
         int nic;
         int layer = pa.link_layer == IBV_LINK_LAYER_ETHERNET ? BRAID_NIC_ROCE : BRAID_NIC_IB;
-        res = add_nic(topo, host, v->name(dev), p, busid, port_mbps(&pa), layer, &nic);
-        if (res >= 0 && v->guid)
-            topo->nodes[nic].guid = be64toh(v->guid(dev));
+        res =
+            add_nic(topo, host, v->ibv_get_device_name(dev), p, busid, port_mbps(&pa), layer, &nic);
+        if (res >= 0 && v->ibv_get_device_guid)
+            topo->nodes[nic].guid = be64toh(v->ibv_get_device_guid(dev));
         if (res >= 0) {
             topo->nodes[nic].gdr = gdr_supported();
             res = port_gids(topo, nic, v, ctx, p, pa.gid_tbl_len);
         }
     }
-    v->close(ctx);
+    v->ibv_close_device(ctx);
     return res;
 }
 
 static braid_result_t probe_verbs(struct braid_topo *topo, int host)
 {
-    struct verbs_api v = {0};
+    const struct braid_verbs_api *v = braid__verbs();
     int n = 0;
-    if (!verbs_load(&v)) {
-        if (v.lib)
-            dlclose(v.lib);
+    if (!v) {
+        BRAID_INFO(TOPO, "probe verbs: skipped, no RDMA NICs: %s", braid__verbs_why());
         return BRAID_SUCCESS;
     }
-    struct ibv_device **list = v.list(&n);
+    struct ibv_device **list = v->ibv_get_device_list(&n);
     if (!list || n == 0)
         BRAID_INFO(TOPO, "probe verbs: no RDMA device");
     braid_result_t res = BRAID_SUCCESS;
     for (int i = 0; list && i < n && res >= 0; i++)
-        res = verbs_device(topo, host, &v, list[i]);
+        res = verbs_device(topo, host, v, list[i]);
     if (list)
-        v.free_list(list);
-    dlclose(v.lib);
+        v->ibv_free_device_list(list);
     return res;
 }
 #else
+/* Without the verbs header there is no table to call; the loader's reason says so. */
 static braid_result_t probe_verbs(struct braid_topo *topo, int host)
 {
-    BRAID_INFO(TOPO, "probe verbs: skipped: built without the verbs header (install "
-                     "rdma-core's libibverbs-dev and rebuild to see RDMA NICs)");
+    BRAID_INFO(TOPO, "probe verbs: skipped, no RDMA NICs: %s", braid__verbs_why());
     return BRAID_SUCCESS;
 }
 #endif
