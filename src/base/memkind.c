@@ -5,8 +5,9 @@
  * process has not even mapped is then a user error worth naming (a GPU pointer handed to a
  * braid that cannot see the driver, a pointer from another process), so the first page is
  * checked with mincore(), which fails with ENOMEM on unmapped addresses. The check costs a
- * system call (about 0.3 us), more than a small all-reduce takes, so each thread remembers the
- * last pages it found mapped: a training loop passes the same buffers again and again.
+ * system call (about 0.3 us), more than a small all-reduce takes, so the caller's cache (one
+ * per comm) remembers the last pages found mapped: a training loop passes the same buffers
+ * again and again.
  */
 #include "base/memkind.h"
 
@@ -18,13 +19,6 @@
 
 #include "base/drv_cuda.h"
 #include "base/error.h"
-
-#define PAGE_CACHE 8
-
-static _Thread_local struct {
-    uintptr_t page[PAGE_CACHE]; /* page numbers + 1 (0: empty) */
-    unsigned next;
-} mapped;
 
 const char *braid__mem_kind_name(enum braid_mem_kind kind)
 {
@@ -86,42 +80,45 @@ static int cuda_kind(const void *ptr, struct braid_mem_info *out)
     return 1;
 }
 
-static int page_known(uintptr_t page)
+static int page_known(const struct braid_mem_cache *cache, uintptr_t page)
 {
-    for (unsigned i = 0; i < PAGE_CACHE; i++)
-        if (mapped.page[i] == page + 1)
+    for (unsigned i = 0; cache && i < BRAID_MEM_CACHE_PAGES; i++)
+        if (cache->page[i] == page + 1)
             return 1;
     return 0;
 }
 
 /* Whether the page holding ptr is mapped in this process (the no-driver check). */
-static braid_result_t check_mapped(const void *ptr, const char *what)
+static braid_result_t check_mapped(struct braid_mem_cache *cache, const void *ptr, const char *fn,
+                                   const char *arg)
 {
-    static long page_bytes;
-    if (!page_bytes)
-        page_bytes = sysconf(_SC_PAGESIZE);
-    uintptr_t page = (uintptr_t)ptr / (uintptr_t)page_bytes;
-    if (page_known(page))
+    static int page_shift; /* a power of two: a shift, not a division, on the fast path */
+    if (!page_shift)
+        page_shift = __builtin_ctzl((unsigned long)sysconf(_SC_PAGESIZE));
+    uintptr_t page = (uintptr_t)ptr >> page_shift;
+    if (page_known(cache, page))
         return BRAID_SUCCESS;
     unsigned char v;
-    if (mincore((void *)(page * (uintptr_t)page_bytes), 1, &v) != 0 && errno == ENOMEM) {
+    if (mincore((void *)(page << page_shift), 1, &v) != 0 && errno == ENOMEM) {
         if (braid__cuda())
             return braid__err(BRAID_ERR_INVALID_ARGUMENT,
-                              "%s = %p is not memory of this process: neither mapped host "
+                              "%s: %s = %p is not memory of this process: neither mapped host "
                               "memory nor a pointer the CUDA driver knows (freed, or from "
                               "another process?)",
-                              what, ptr);
+                              fn, arg, ptr);
         return braid__err(BRAID_ERR_INVALID_ARGUMENT,
-                          "%s = %p is not memory of this process, and braid has no CUDA driver "
-                          "to ask whether it is a GPU pointer (%s); pass host memory, or run "
-                          "where the NVIDIA driver is installed and a GPU is visible",
-                          what, ptr, braid__cuda_why());
+                          "%s: %s = %p is not memory of this process, and braid has no CUDA "
+                          "driver to ask whether it is a GPU pointer (%s); pass host memory, or "
+                          "run where the NVIDIA driver is installed and a GPU is visible",
+                          fn, arg, ptr, braid__cuda_why());
     }
-    mapped.page[mapped.next++ % PAGE_CACHE] = page + 1;
+    if (cache)
+        cache->page[cache->next++ % BRAID_MEM_CACHE_PAGES] = page + 1;
     return BRAID_SUCCESS;
 }
 
-braid_result_t braid__mem_query(const void *ptr, const char *what, struct braid_mem_info *out)
+braid_result_t braid__mem_query(struct braid_mem_cache *cache, const void *ptr, const char *fn,
+                                const char *arg, struct braid_mem_info *out)
 {
     out->kind = BRAID_MEM_HOST;
     out->device = -1;
@@ -129,5 +126,5 @@ braid_result_t braid__mem_query(const void *ptr, const char *what, struct braid_
         return BRAID_SUCCESS;
     if (cuda_kind(ptr, out))
         return BRAID_SUCCESS;
-    return check_mapped(ptr, what);
+    return check_mapped(cache, ptr, fn, arg);
 }

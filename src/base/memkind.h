@@ -6,6 +6,8 @@
 #ifndef BRAID_BASE_MEMKIND_H
 #define BRAID_BASE_MEMKIND_H
 
+#include <stdint.h>
+
 #include "braid.h"
 
 enum braid_mem_kind {
@@ -30,13 +32,23 @@ struct braid_mem_info {
 /* "host", "host-pinned", "managed", "device". */
 const char *braid__mem_kind_name(enum braid_mem_kind kind);
 
+/* Pages recently found mapped (the no-driver check); owned by whoever calls, e.g. one per
+ * comm, used by one thread at a time. Zero-initialised is empty. */
+#define BRAID_MEM_CACHE_PAGES 8
+struct braid_mem_cache {
+    uintptr_t page[BRAID_MEM_CACHE_PAGES]; /* page numbers + 1 (0: empty) */
+    unsigned next;
+};
+
 /*
  * Classifies the memory at ptr. With a working CUDA driver the driver answers; without one a
  * pointer this process has not mapped cannot be host memory, so it fails with
- * BRAID_ERR_INVALID_ARGUMENT naming `what` (the argument, e.g. "braid_all_reduce: sendbuf"),
- * the reason the driver is unavailable and what to do. NULL is host memory (callers check
- * NULL themselves). Thread-safe; cheap on the fast path (a small per-thread cache).
+ * BRAID_ERR_INVALID_ARGUMENT naming the argument ("<fn>: <arg>"), the reason the driver is
+ * unavailable and what to do. NULL is host memory (callers check NULL themselves). cache (may
+ * be NULL) remembers pages found mapped, so that buffers passed again cost no system call.
+ * Thread-safe for distinct caches.
  */
-braid_result_t braid__mem_query(const void *ptr, const char *what, struct braid_mem_info *out);
+braid_result_t braid__mem_query(struct braid_mem_cache *cache, const void *ptr, const char *fn,
+                                const char *arg, struct braid_mem_info *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "base/error.h"
+#include "base/memkind.h"
 #include "base/peer.h"
 #include "braid.h"
 #include "collectives/plan.h"
@@ -54,7 +55,8 @@ struct braid_comm {
      * and the executors. Filled once the peers are known (braid__comm_check_peers). */
     struct braid_transport_ctx tp;
     struct braid_exec_ctx exec;
-    struct braid_plan_entry **plans; /* plan cache; entries never move */
+    struct braid_mem_cache mem_cache; /* pages of the comm's buffers found mapped */
+    struct braid_plan_entry **plans;  /* plan cache; entries never move */
     int nplans;
     int plans_cap;
     atomic_int abort_flag;

@@ -71,16 +71,13 @@ static braid_result_t check_overlap(struct braid_call *c, size_t in_bytes, size_
 /* Finds the memory kind of the call's buffers: one kind for both, or an error naming both. */
 static braid_result_t classify(struct braid_call *c, const char *fn)
 {
-    char what[64];
+    struct braid_mem_cache *cache = &c->comm->mem_cache;
     struct braid_mem_info in = {BRAID_MEM_HOST, -1}, out = {BRAID_MEM_HOST, -1};
     int has_in = c->count > 0 && needs_send(c), has_out = c->count > 0 && needs_recv(c);
-    if (has_in) {
-        snprintf(what, sizeof(what), "%s: sendbuf", fn);
-        BRAID_CHECK(braid__mem_query(c->sendbuf, what, &in));
-    }
+    if (has_in)
+        BRAID_CHECK(braid__mem_query(cache, c->sendbuf, fn, "sendbuf", &in));
     if (has_out && (!has_in || c->recvbuf != c->sendbuf)) {
-        snprintf(what, sizeof(what), "%s: recvbuf", fn);
-        BRAID_CHECK(braid__mem_query(c->recvbuf, what, &out));
+        BRAID_CHECK(braid__mem_query(cache, c->recvbuf, fn, "recvbuf", &out));
     } else {
         out = in;
     }

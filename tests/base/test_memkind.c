@@ -35,19 +35,19 @@ START_TEST(classified_by_the_driver)
     size_t q;
     char *r = region(&q);
     struct braid_mem_info m;
-    ck_assert_int_eq(braid__mem_query(r + 64, "x", &m), BRAID_SUCCESS);
+    ck_assert_int_eq(braid__mem_query(NULL, r + 64, "f", "x", &m), BRAID_SUCCESS);
     ck_assert_int_eq(m.kind, BRAID_MEM_DEVICE);
     ck_assert_int_eq(m.device, 1);
-    ck_assert_int_eq(braid__mem_query(r + q + 8, "x", &m), BRAID_SUCCESS);
+    ck_assert_int_eq(braid__mem_query(NULL, r + q + 8, "f", "x", &m), BRAID_SUCCESS);
     ck_assert_int_eq(m.kind, BRAID_MEM_HOST_PINNED);
     ck_assert_int_eq(m.device, -1);
-    ck_assert_int_eq(braid__mem_query(r + 2 * q, "x", &m), BRAID_SUCCESS);
+    ck_assert_int_eq(braid__mem_query(NULL, r + 2 * q, "f", "x", &m), BRAID_SUCCESS);
     ck_assert_int_eq(m.kind, BRAID_MEM_MANAGED);
     ck_assert_int_eq(m.device, 2);
     int local = 0;
-    ck_assert_int_eq(braid__mem_query(&local, "x", &m), BRAID_SUCCESS);
+    ck_assert_int_eq(braid__mem_query(NULL, &local, "f", "x", &m), BRAID_SUCCESS);
     ck_assert_int_eq(m.kind, BRAID_MEM_HOST); /* the driver does not know it */
-    ck_assert_int_eq(braid__mem_query(r + 3 * q, "x", &m), BRAID_SUCCESS);
+    ck_assert_int_eq(braid__mem_query(NULL, r + 3 * q, "f", "x", &m), BRAID_SUCCESS);
     ck_assert_int_eq(m.kind, BRAID_MEM_HOST);
 }
 END_TEST

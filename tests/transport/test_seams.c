@@ -167,10 +167,10 @@ START_TEST(memory_kind_per_pointer)
 {
     struct braid_mem_info info = {BRAID_MEM_DEVICE, 7};
     int on_stack = 0;
-    ck_assert_int_eq(braid__mem_query(&on_stack, "x", &info), BRAID_SUCCESS);
+    ck_assert_int_eq(braid__mem_query(NULL, &on_stack, "f", "x", &info), BRAID_SUCCESS);
     ck_assert_int_eq(info.kind, BRAID_MEM_HOST);
     ck_assert_int_eq(info.device, -1);
-    ck_assert_int_eq(braid__mem_query(NULL, "x", &info), BRAID_SUCCESS);
+    ck_assert_int_eq(braid__mem_query(NULL, NULL, "f", "x", &info), BRAID_SUCCESS);
     ck_assert_int_eq(info.kind, BRAID_MEM_HOST);
     /* An address this process never mapped (what a GPU pointer is to a process without a
      * driver) is refused, naming the argument. */
@@ -179,7 +179,7 @@ START_TEST(memory_kind_per_pointer)
     ck_assert(hole != MAP_FAILED);
     ck_assert_int_eq(munmap(hole, (size_t)page), 0);
     braid__err_clear();
-    ck_assert_int_eq(braid__mem_query(hole + 16, "braid_broadcast: recvbuf", &info),
+    ck_assert_int_eq(braid__mem_query(NULL, hole + 16, "braid_broadcast", "recvbuf", &info),
                      BRAID_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_nonnull(strstr(braid__err_text(), "braid_broadcast: recvbuf"));
     ck_assert_ptr_nonnull(strstr(braid__err_text(), "not memory of this process"));
