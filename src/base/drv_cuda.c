@@ -5,10 +5,11 @@
  */
 #include "base/drv_cuda.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 
+#include "base/dl.h"
 #include "base/log.h"
 
 #define CUDA_LIB_NAME "libcuda.so.1"
@@ -35,38 +36,22 @@ static const char *result_text(const struct braid_cuda_api *api, braid_cu_result
     return buf;
 }
 
-/* Fills the table from lib; returns the first required entry point missing, NULL if none. The
- * void ** store is the POSIX way to turn dlsym's object pointer into a function pointer. */
-static const char *cuda_resolve(void *lib, struct braid_cuda_api *api)
-{
-    const char *missing = NULL;
-#define CUDA_RESOLVE(name, required)                                                               \
-    *(void **)&api->name = dlsym(lib, #name);                                                      \
-    if (!api->name && (required) && !missing)                                                      \
-        missing = #name;
-#define CUDA_REQUIRED(ret, name, params) CUDA_RESOLVE(name, 1)
-#define CUDA_OPTIONAL(ret, name, params) CUDA_RESOLVE(name, 0)
+/* The table's entry points, from the one list in the header. */
+static const struct braid_dl_sym cuda_syms[] = {
+#define CUDA_REQUIRED(ret, name, params) {#name, offsetof(struct braid_cuda_api, name), 1},
+#define CUDA_OPTIONAL(ret, name, params) {#name, offsetof(struct braid_cuda_api, name), 0},
     BRAID_CUDA_ENTRY_POINTS(CUDA_REQUIRED, CUDA_OPTIONAL)
 #undef CUDA_REQUIRED
 #undef CUDA_OPTIONAL
-#undef CUDA_RESOLVE
-    return missing;
-}
+};
 
 /* Opens, resolves and initialises; returns 1 when the table is usable, else 0 with cuda.why
  * set. The library stays loaded either way: cuInit may have started driver threads. */
 static int cuda_open(void)
 {
-    void *lib = dlopen(CUDA_LIB_NAME, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(cuda.why, sizeof(cuda.why), "cannot load " CUDA_LIB_NAME " (%s)", dlerror());
+    if (!braid__dl_open(CUDA_LIB_NAME, cuda_syms, sizeof(cuda_syms) / sizeof(cuda_syms[0]),
+                        &cuda.api, "driver too old?", cuda.why, sizeof(cuda.why)))
         return 0;
-    }
-    const char *missing = cuda_resolve(lib, &cuda.api);
-    if (missing) {
-        snprintf(cuda.why, sizeof(cuda.why), CUDA_LIB_NAME " lacks %s (driver too old?)", missing);
-        return 0;
-    }
     braid_cu_result_t res = cuda.api.cuInit(0);
     if (res != BRAID_CU_SUCCESS) {
         char text[128];

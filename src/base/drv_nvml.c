@@ -5,10 +5,10 @@
  */
 #include "base/drv_nvml.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 
+#include "base/dl.h"
 #include "base/log.h"
 
 #define NVML_LIB_NAME "libnvidia-ml.so.1"
@@ -22,38 +22,22 @@ static struct {
 } nvml;
 static pthread_once_t nvml_once = PTHREAD_ONCE_INIT;
 
-/* Fills the table from lib; returns the first required entry point missing, NULL if none. The
- * void ** store is the POSIX way to turn dlsym's object pointer into a function pointer. */
-static const char *nvml_resolve(void *lib, struct braid_nvml_api *api)
-{
-    const char *missing = NULL;
-#define NVML_RESOLVE(name, required)                                                               \
-    *(void **)&api->name = dlsym(lib, #name);                                                      \
-    if (!api->name && (required) && !missing)                                                      \
-        missing = #name;
-#define NVML_REQUIRED(ret, name, params) NVML_RESOLVE(name, 1)
-#define NVML_OPTIONAL(ret, name, params) NVML_RESOLVE(name, 0)
+/* The table's entry points, from the one list in the header. */
+static const struct braid_dl_sym nvml_syms[] = {
+#define NVML_REQUIRED(ret, name, params) {#name, offsetof(struct braid_nvml_api, name), 1},
+#define NVML_OPTIONAL(ret, name, params) {#name, offsetof(struct braid_nvml_api, name), 0},
     BRAID_NVML_ENTRY_POINTS(NVML_REQUIRED, NVML_OPTIONAL)
 #undef NVML_REQUIRED
 #undef NVML_OPTIONAL
-#undef NVML_RESOLVE
-    return missing;
-}
+};
 
 /* Opens, resolves and initialises; returns 1 when the table is usable, else 0 with nvml.why
  * set. The library stays loaded either way, like the CUDA driver. */
 static int nvml_open(void)
 {
-    void *lib = dlopen(NVML_LIB_NAME, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(nvml.why, sizeof(nvml.why), "cannot load " NVML_LIB_NAME " (%s)", dlerror());
+    if (!braid__dl_open(NVML_LIB_NAME, nvml_syms, sizeof(nvml_syms) / sizeof(nvml_syms[0]),
+                        &nvml.api, "driver too old?", nvml.why, sizeof(nvml.why)))
         return 0;
-    }
-    const char *missing = nvml_resolve(lib, &nvml.api);
-    if (missing) {
-        snprintf(nvml.why, sizeof(nvml.why), NVML_LIB_NAME " lacks %s (driver too old?)", missing);
-        return 0;
-    }
     braid_nvml_return_t res = nvml.api.nvmlInit_v2();
     if (res != BRAID_NVML_SUCCESS) {
         const char *text = nvml.api.nvmlErrorString ? nvml.api.nvmlErrorString(res) : NULL;

@@ -6,11 +6,12 @@
  */
 #include "base/drv_verbs.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/dl.h"
 #include "base/log.h"
 
 #define VERBS_LIB_NAME "libibverbs.so.1"
@@ -27,38 +28,21 @@ static struct {
 static pthread_once_t verbs_once = PTHREAD_ONCE_INIT;
 
 #ifdef BRAID_HAVE_VERBS
-/* Fills the table from lib; returns the first required entry point missing, NULL if none. The
- * void ** store is the POSIX way to turn dlsym's object pointer into a function pointer. */
-static const char *verbs_resolve(void *lib, struct braid_verbs_api *api)
-{
-    const char *missing = NULL;
-#define VERBS_RESOLVE(name, required)                                                              \
-    *(void **)&api->name = dlsym(lib, #name);                                                      \
-    if (!api->name && (required) && !missing)                                                      \
-        missing = #name;
-#define VERBS_REQUIRED(name) VERBS_RESOLVE(name, 1)
-#define VERBS_OPTIONAL(name) VERBS_RESOLVE(name, 0)
+/* The table's entry points, from the one list in the header. */
+static const struct braid_dl_sym verbs_syms[] = {
+#define VERBS_REQUIRED(name) {#name, offsetof(struct braid_verbs_api, name), 1},
+#define VERBS_OPTIONAL(name) {#name, offsetof(struct braid_verbs_api, name), 0},
     BRAID_VERBS_ENTRY_POINTS(VERBS_REQUIRED, VERBS_OPTIONAL)
 #undef VERBS_REQUIRED
 #undef VERBS_OPTIONAL
-#undef VERBS_RESOLVE
-    return missing;
-}
+};
 
 /* Returns 1 when the table is usable, else 0 with verbs.why set. */
 static int verbs_open(void)
 {
-    void *lib = dlopen(VERBS_LIB_NAME, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(verbs.why, sizeof(verbs.why), "cannot load " VERBS_LIB_NAME " (%s)", dlerror());
+    if (!braid__dl_open(VERBS_LIB_NAME, verbs_syms, sizeof(verbs_syms) / sizeof(verbs_syms[0]),
+                        &verbs.api, "rdma-core too old?", verbs.why, sizeof(verbs.why)))
         return 0;
-    }
-    const char *missing = verbs_resolve(lib, &verbs.api);
-    if (missing) {
-        snprintf(verbs.why, sizeof(verbs.why), VERBS_LIB_NAME " lacks %s (rdma-core too old?)",
-                 missing);
-        return 0;
-    }
     return 1;
 }
 
