@@ -21,10 +21,10 @@ static const struct {
     const char *name;
     int bit;
 } subsys_names[] = {
-    {"INIT", BRAID_SUB_INIT}, {"BOOT", BRAID_SUB_BOOT},   {"TOPO", BRAID_SUB_TOPO},
-    {"PLAN", BRAID_SUB_PLAN}, {"COLL", BRAID_SUB_COLL},   {"SHM", BRAID_SUB_SHM},
-    {"NET", BRAID_SUB_NET},   {"PROXY", BRAID_SUB_PROXY}, {"ENV", BRAID_SUB_ENV},
-    {"ALL", BRAID_SUB_ALL},
+    {"INIT", BRAID_SUB_INIT},     {"BOOT", BRAID_SUB_BOOT},     {"TOPO", BRAID_SUB_TOPO},
+    {"PLAN", BRAID_SUB_PLAN},     {"COLL", BRAID_SUB_COLL},     {"SHM", BRAID_SUB_SHM},
+    {"NET", BRAID_SUB_NET},       {"PROXY", BRAID_SUB_PROXY},   {"ENV", BRAID_SUB_ENV},
+    {"TUNING", BRAID_SUB_TUNING}, {"DEVICE", BRAID_SUB_DEVICE}, {"ALL", BRAID_SUB_ALL},
 };
 
 static int parse_subsys(const char *list)

@@ -15,15 +15,17 @@ enum braid_log_level {
 };
 
 enum braid_log_subsys {
-    BRAID_SUB_INIT = 1 << 0,  /* comm lifecycle */
-    BRAID_SUB_BOOT = 1 << 1,  /* bootstrap, rendezvous, interfaces */
-    BRAID_SUB_TOPO = 1 << 2,  /* topology probes and files */
-    BRAID_SUB_PLAN = 1 << 3,  /* plan building, algorithm choice */
-    BRAID_SUB_COLL = 1 << 4,  /* collective calls */
-    BRAID_SUB_SHM = 1 << 5,   /* shared-memory transport */
-    BRAID_SUB_NET = 1 << 6,   /* network transports */
-    BRAID_SUB_PROXY = 1 << 7, /* proxy progress thread */
-    BRAID_SUB_ENV = 1 << 8,   /* settings */
+    BRAID_SUB_INIT = 1 << 0,    /* comm lifecycle */
+    BRAID_SUB_BOOT = 1 << 1,    /* bootstrap, rendezvous, interfaces */
+    BRAID_SUB_TOPO = 1 << 2,    /* topology probes and files */
+    BRAID_SUB_PLAN = 1 << 3,    /* plan building, algorithm choice */
+    BRAID_SUB_COLL = 1 << 4,    /* collective calls */
+    BRAID_SUB_SHM = 1 << 5,     /* shared-memory transport */
+    BRAID_SUB_NET = 1 << 6,     /* network transports */
+    BRAID_SUB_PROXY = 1 << 7,   /* proxy progress thread */
+    BRAID_SUB_ENV = 1 << 8,     /* settings */
+    BRAID_SUB_TUNING = 1 << 9,  /* the cost model's choices */
+    BRAID_SUB_DEVICE = 1 << 10, /* the device executor and the devices it runs on */
     BRAID_SUB_ALL = 0x7fffffff,
 };
 

@@ -10,7 +10,8 @@
 static const struct braid_param_def params[] = {
     {"BRAID_DEBUG", "WARN", "log level: NONE, WARN, INFO or TRACE"},
     {"BRAID_DEBUG_SUBSYS", "ALL",
-     "comma list of log subsystems (INIT,BOOT,TOPO,PLAN,COLL,SHM,NET,PROXY,ENV), ^ excludes"},
+     "comma list of log subsystems (INIT,BOOT,TOPO,PLAN,COLL,SHM,NET,PROXY,ENV,TUNING,DEVICE), ^ "
+     "excludes"},
     {"BRAID_TIMEOUT_MS", "300000",
      "bound in ms on any wait inside a call; a peer silent this long fails the call"},
     {"BRAID_CONNECT_TIMEOUT_MS", "120000",

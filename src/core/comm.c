@@ -256,93 +256,6 @@ void braid__comm_set_error(struct braid_comm *comm, braid_result_t res)
     atomic_compare_exchange_strong(&comm->async_error, &expected, (int)res);
 }
 
-braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll, enum braid_algo algo,
-                                int nchannels, int root, struct braid_plan_entry **out)
-{
-    for (int i = 0; i < comm->nplans; i++) {
-        struct braid_plan_entry *e = comm->plans[i];
-        if (e->coll == coll && e->algo == algo && e->nchannels == nchannels && e->root == root) {
-            *out = e;
-            return BRAID_SUCCESS;
-        }
-    }
-    if (comm->nplans == comm->plans_cap) {
-        int cap = comm->plans_cap ? comm->plans_cap * 2 : 16;
-        struct braid_plan_entry **grown = realloc(comm->plans, (size_t)cap * sizeof(*grown));
-        if (!grown)
-            return braid__err(BRAID_ERR_NO_MEMORY, "plan cache: out of memory");
-        comm->plans = grown;
-        comm->plans_cap = cap;
-    }
-    struct braid_plan_entry *e = calloc(1, sizeof(*e));
-    if (!e)
-        return braid__err(BRAID_ERR_NO_MEMORY, "plan cache: out of memory");
-    struct braid_plan_args args = {.coll = coll,
-                                   .nranks = comm->nranks,
-                                   .rank = comm->rank,
-                                   .root = root,
-                                   .nchannels = nchannels};
-    braid_result_t res = braid__plan_build(algo, &args, &e->plan);
-    if (res != BRAID_SUCCESS) {
-        free(e);
-        BRAID_CHECK(res);
-    }
-    comm->plans[comm->nplans] = e;
-    e->coll = coll;
-    e->algo = algo;
-    e->nchannels = nchannels;
-    e->root = root;
-    comm->nplans++;
-    BRAID_INFO(PLAN, "built %s plan for %s: %d channel(s), root %d", braid__algo_get(algo)->name,
-               braid__coll_name(coll), nchannels, root);
-    *out = e;
-    return BRAID_SUCCESS;
-}
-
-braid_result_t braid__plan_entry_bind(struct braid_comm *comm, struct braid_plan_entry *e)
-{
-    int n = comm->nranks, nch = e->plan.nchannels, total = 0;
-    uint8_t *flags = calloc((size_t)nch * (size_t)n, 1);
-    struct braid_bound_plan *bp = &e->bp;
-    bp->plan = &e->plan;
-    bp->use_start = calloc((size_t)nch + 1, sizeof(int));
-    if (!flags || !bp->use_start) {
-        free(flags);
-        return braid__err(BRAID_ERR_NO_MEMORY, "plan: out of memory");
-    }
-    for (int c = 0; c < nch; c++) {
-        braid__plan_peers(&e->plan, c, flags + (size_t)c * n);
-        for (int r = 0; r < n; r++)
-            total += (flags[(size_t)c * n + r] & 1) + ((flags[(size_t)c * n + r] >> 1) & 1);
-    }
-    bp->conns = calloc((size_t)total + 1, sizeof(*bp->conns));
-    if (!bp->conns) {
-        free(flags);
-        return braid__err(BRAID_ERR_NO_MEMORY, "plan: out of memory");
-    }
-    int k = 0;
-    for (int c = 0; c < nch; c++) {
-        bp->use_start[c] = k;
-        for (int r = 0; r < n; r++)
-            for (int dir = 0; dir < 2; dir++)
-                if (flags[(size_t)c * n + r] & (1 << dir)) {
-                    bp->conns[k] = *braid__conn_slot(&comm->tp, dir, c, r);
-                    if (!bp->conns[k]) {
-                        free(flags);
-                        return braid__err(BRAID_ERR_INTERNAL,
-                                          "plan: channel %d has no %s "
-                                          "connector for rank %d",
-                                          c, dir ? "receive" : "send", r);
-                    }
-                    k++;
-                }
-    }
-    bp->use_start[nch] = k;
-    e->bound = 1;
-    free(flags);
-    return BRAID_SUCCESS;
-}
-
 void braid__comm_free(struct braid_comm *comm)
 {
     if (!comm)
@@ -351,13 +264,7 @@ void braid__comm_free(struct braid_comm *comm)
     braid__exec_ctx_fini(&comm->exec);
     braid__bootstrap_destroy(comm->bs);
     braid__topo_free(comm->topo);
-    for (int i = 0; i < comm->nplans; i++) {
-        braid__plan_free(&comm->plans[i]->plan);
-        free(comm->plans[i]->bp.conns);
-        free(comm->plans[i]->bp.use_start);
-        free(comm->plans[i]);
-    }
-    free(comm->plans);
+    braid__plan_cache_free(&comm->plans);
     free(comm->peers);
     comm->magic = 0;
     free(comm);

@@ -14,6 +14,7 @@
 #include "braid.h"
 #include "collectives/plan.h"
 #include "core/bootstrap.h"
+#include "core/plans.h"
 #include "exec/executor.h"
 #include "transport/transport.h"
 
@@ -27,18 +28,6 @@ struct braid_settings {
     struct braid_shared_settings shared; /* must agree on every rank */
     int proto;                           /* 0: simple */
     char name[64];
-};
-
-struct braid_plan_entry {
-    enum braid_coll coll;
-    enum braid_algo algo;
-    int nchannels;
-    int root;
-    struct braid_plan plan;
-    /* Filled once the plan's connectors exist (bound = 1): the connectors each channel uses,
-     * so a call needs no lookup or setup on the fast path. */
-    int bound;
-    struct braid_bound_plan bp;
 };
 
 struct braid_comm {
@@ -56,9 +45,7 @@ struct braid_comm {
     struct braid_transport_ctx tp;
     struct braid_exec_ctx exec;
     struct braid_mem_cache mem_cache; /* pages of the comm's buffers found mapped */
-    struct braid_plan_entry **plans;  /* plan cache; entries never move */
-    int nplans;
-    int plans_cap;
+    struct braid_plan_cache plans;    /* the plans its calls used (plans.h) */
     atomic_int abort_flag;
     atomic_int busy;        /* threads inside a public call on this comm */
     atomic_int async_error; /* BRAID_SUCCESS, BRAID_IN_PROGRESS, or what broke the comm */
@@ -99,12 +86,6 @@ braid_result_t braid__comm_system(struct braid_comm *comm);
 void braid__comm_free(struct braid_comm *comm);
 /* Marks the comm broken by `res` (first error wins). */
 void braid__comm_set_error(struct braid_comm *comm, braid_result_t res);
-
-/* Returns the cached plan, building it on first use. */
-braid_result_t braid__comm_plan(struct braid_comm *comm, enum braid_coll coll, enum braid_algo algo,
-                                int nchannels, int root, struct braid_plan_entry **out);
-/* Records the connectors the plan uses (they must exist): sets entry->bound. */
-braid_result_t braid__plan_entry_bind(struct braid_comm *comm, struct braid_plan_entry *entry);
 
 /* Test hook: a version code other than 0 replaces this build's in peer info. */
 extern int braid__test_version_override;

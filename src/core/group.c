@@ -17,7 +17,6 @@
 #include "base/check.h"
 #include "base/log.h"
 #include "base/net.h"
-#include "collectives/tuning.h"
 #include "core/enqueue.h"
 #include "exec/executor.h"
 #include "transport/proxy.h"
@@ -103,18 +102,6 @@ struct run_state {
     int ncalls;
 };
 
-static braid_result_t choose_plan(struct braid_call *c, struct braid_plan_entry **plan)
-{
-    struct braid_tuning t;
-    size_t bytes = c->count * braid_dtype_size(c->dtype);
-    BRAID_CHECK(braid__tune(c->coll, c->comm->nranks, bytes, &c->comm->settings.shared, &t));
-    int root = c->root;
-    BRAID_CHECK(braid__comm_plan(c->comm, c->coll, t.algo, t.nchannels, root, plan));
-    BRAID_TRACE(COLL, "%s count %zu %s: %s, %d channel(s)", braid__coll_name(c->coll), c->count,
-                braid_dtype_name(c->dtype), braid__algo_get(t.algo)->name, t.nchannels);
-    return BRAID_SUCCESS;
-}
-
 struct connect_job {
     struct braid_comm *comm;
     uint8_t *flags; /* [BRAID_MAX_CHANNELS * nranks] */
@@ -197,7 +184,7 @@ static braid_result_t prepare(struct run_state *st)
 {
     for (int i = 0; i < st->ncalls; i++)
         if (st->calls[i].count > 0)
-            BRAID_CHECK(choose_plan(&st->calls[i], &st->plans[i]));
+            BRAID_CHECK(braid__call_plan(&st->calls[i], &st->plans[i]));
     int unbound = 0;
     for (int i = 0; i < st->ncalls; i++)
         unbound |= st->plans[i] && !st->plans[i]->bound;
